@@ -1,0 +1,44 @@
+import { NotFoundException } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import { ProblemDetailsFilter } from '@app/common';
+import { AppConfig } from '@app/config';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+
+/**
+ * Builds and initialises the HTTP application: the entry point listens on it, the e2e tests
+ * drive it with supertest. Both get the very same middleware, guards and filters.
+ */
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  configureApp(app, config);
+  await app.init();
+  installFallbacks(app);
+
+  return app;
+}
+
+/**
+ * Nest answers unknown paths only under the API prefix; these give every other path, and any
+ * error raised outside Nest's exception layer, the same problem body.
+ */
+function installFallbacks(app: NestExpressApplication): void {
+  const filter = new ProblemDetailsFilter();
+  app.use((request: Request, response: Response) =>
+    filter.respond(
+      new NotFoundException(`Cannot ${request.method} ${request.path}`),
+      request,
+      response,
+    ),
+  );
+  app.use((error: unknown, request: Request, response: Response, _next: NextFunction) =>
+    filter.respond(error, request, response),
+  );
+}

@@ -1,0 +1,40 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AuthModule } from '@app/auth';
+import { CacheModule } from '@app/cache';
+import { ProblemDetailsFilter, createValidationPipe } from '@app/common';
+import { AppConfig, ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { HealthModule } from '@app/health';
+import { LoggingModule } from '@app/observability';
+import { OrganizationsModule } from '@app/organizations';
+import { UsersModule } from '@app/users';
+import { StartupSeeder } from './startup-seeder';
+
+/**
+ * The HTTP service. Built from an already validated configuration so the entry point and the
+ * tests boot exactly the same module graph.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule,
+        DatabaseModule,
+        CacheModule,
+        UsersModule,
+        OrganizationsModule,
+        AuthModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        StartupSeeder,
+      ],
+    };
+  }
+}

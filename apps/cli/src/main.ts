@@ -1,0 +1,95 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import {
+  AppConfig,
+  ConfigValidationError,
+  loadAppConfig,
+  loadDotenvForDevelopment,
+} from '@app/config';
+import { SeedService } from '@app/organizations';
+import {
+  generateMigration,
+  revertMigration,
+  runMigrations,
+  showMigrations,
+  withDataSource,
+} from './migrations';
+import { SeedModule } from './seed.module';
+
+const USAGE = `Usage: cli <command>
+
+Commands:
+  migration:run              apply pending migrations
+  migration:revert           revert the last applied migration
+  migration:show             list migrations, [X] = applied
+  migration:generate <Name>  write a migration for entity changes (PascalCase name)
+  seed                       create the default organization and platform admin (idempotent)
+`;
+
+async function seed(config: AppConfig): Promise<string> {
+  const app = await NestFactory.createApplicationContext(SeedModule.forRoot(config), {
+    logger: ['error', 'warn'],
+  });
+  try {
+    const result = await app.get(SeedService).seed();
+    const lines = [
+      `Organization: ${result.organization.name} (id ${result.organization.id})${
+        result.organizationCreated ? ' created' : ' already present'
+      }`,
+      `Admin:        ${result.admin.email}${result.adminCreated ? ' created' : ' already present'}`,
+    ];
+    if (result.generatedPassword) {
+      lines.push(`Admin password (shown only now): ${result.generatedPassword}`);
+    }
+    return lines.join('\n');
+  } finally {
+    await app.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, argument] = argv;
+  loadDotenvForDevelopment();
+  // The CLI is run on purpose: it never migrates or seeds as a side effect of starting.
+  const config = { ...loadAppConfig() };
+  config.startup = { runMigrations: command === 'seed' && !config.isProduction, seed: false };
+
+  let output: string;
+  switch (command) {
+    case 'migration:run':
+      output = await withDataSource(config, runMigrations);
+      break;
+    case 'migration:revert':
+      output = await withDataSource(config, revertMigration);
+      break;
+    case 'migration:show':
+      output = await withDataSource(config, showMigrations);
+      break;
+    case 'migration:generate':
+      if (!argument) {
+        process.stderr.write('migration:generate needs a name, e.g. AddUserLocale\n');
+        return 2;
+      }
+      output = await withDataSource(config, (dataSource) => generateMigration(dataSource, argument));
+      break;
+    case 'seed':
+      output = await seed(config);
+      break;
+    default:
+      process.stderr.write(USAGE);
+      return command ? 2 : 0;
+  }
+  process.stdout.write(`${output}\n`);
+
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message =
+      error instanceof ConfigValidationError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,76 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiProblems, Public } from '@app/common';
+import { AuthService } from './auth.service';
+import { ClientContext } from './decorators/request-context.decorator';
+import { CurrentPrincipal } from './decorators/current-principal.decorator';
+import { LoginDto } from './dto/login.dto';
+import { RefreshDto } from './dto/refresh.dto';
+import { RegisterDto } from './dto/register.dto';
+import { TokenResponseDto } from './dto/token-response.dto';
+import { UserProfileDto } from './dto/user-profile.dto';
+import { Principal, RequestContext } from './principal';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Post('register')
+  @ApiOperation({ summary: 'Create an account and join an organization' })
+  @ApiCreatedResponse({ type: UserProfileDto })
+  @ApiProblems(400, 403, 404, 409, 413, 503)
+  register(@Body() body: RegisterDto): Promise<UserProfileDto> {
+    return this.auth.register(body);
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Sign in with email and password' })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiProblems(400, 401, 403, 413, 503)
+  login(@Body() body: LoginDto, @ClientContext() context: RequestContext): Promise<TokenResponseDto> {
+    return this.auth.login(body, context);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Exchange a refresh token for new tokens',
+    description: 'The refresh token is single-use; presenting it again revokes the session.',
+  })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiProblems(400, 401, 413, 503)
+  refresh(@Body() body: RefreshDto): Promise<TokenResponseDto> {
+    return this.auth.refresh(body.refresh_token);
+  }
+
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'End the current session; its tokens stop working at once' })
+  @ApiNoContentResponse({ description: 'Signed out' })
+  @ApiProblems(401, 503)
+  logout(@CurrentPrincipal() principal: Principal): Promise<void> {
+    return this.auth.logout(principal);
+  }
+
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The signed-in user, the current organization and its roles' })
+  @ApiOkResponse({ type: UserProfileDto })
+  @ApiProblems(401, 503)
+  me(@CurrentPrincipal() principal: Principal): Promise<UserProfileDto> {
+    return this.auth.me(principal);
+  }
+}

@@ -1,0 +1,34 @@
+import { DomainException } from '@app/common';
+
+export const AUTH_ERRORS = {
+  AUTH_INVALID_CREDENTIALS: { status: 401, title: 'Invalid email or password' },
+  AUTH_TOKEN_MISSING: { status: 401, title: 'A bearer access token is required' },
+  AUTH_INVALID_TOKEN: { status: 401, title: 'Invalid or expired access token' },
+  AUTH_TOKEN_REVOKED: { status: 401, title: 'Access token has been revoked' },
+  AUTH_INVALID_REFRESH_TOKEN: { status: 401, title: 'Invalid or expired refresh token' },
+  AUTH_REFRESH_TOKEN_REUSED: {
+    status: 401,
+    title: 'Refresh token was already used; the session has been revoked',
+  },
+  AUTH_ORGANIZATION_ACCESS_DENIED: {
+    status: 403,
+    title: 'No active membership in this organization',
+  },
+  AUTH_REGISTRATION_CLOSED: {
+    status: 403,
+    title: 'This organization does not accept self-registration',
+  },
+  AUTH_EMAIL_DOMAIN_NOT_ALLOWED: {
+    status: 403,
+    title: "The email's domain is not allowed by this organization",
+  },
+  AUTH_ORGANIZATION_FULL: { status: 409, title: 'The organization has reached its user limit' },
+} as const;
+
+export type AuthErrorCode = keyof typeof AUTH_ERRORS;
+
+export class AuthException extends DomainException {
+  constructor(code: AuthErrorCode, detail?: string) {
+    super(code, AUTH_ERRORS[code], detail);
+  }
+}

@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { OrganizationsModule } from '@app/organizations';
+import { UsersModule } from '@app/users';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { AccessTokenGuard } from './guards/access-token.guard';
+import { RefreshToken } from './refresh-token.entity';
+import { Session } from './session.entity';
+import { JWT_SIGNING_KEY, resolveSigningKey } from './signing-key';
+import { AccessTokenStrategy } from './strategies/access-token.strategy';
+import { TokenService } from './token.service';
+
+@Module({
+  imports: [
+    PassportModule,
+    TypeOrmModule.forFeature([Session, RefreshToken]),
+    UsersModule,
+    OrganizationsModule,
+  ],
+  controllers: [AuthController],
+  providers: [
+    { provide: JWT_SIGNING_KEY, inject: [APP_CONFIG], useFactory: (c: AppConfig) => resolveSigningKey(c) },
+    TokenService,
+    AuthService,
+    AccessTokenStrategy,
+    { provide: APP_GUARD, useClass: AccessTokenGuard },
+  ],
+  exports: [TokenService],
+})
+export class AuthModule {}

@@ -1,0 +1,347 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { CommonException } from '@app/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import {
+  Membership,
+  Organization,
+  OrganizationsException,
+  OrganizationsService,
+} from '@app/organizations';
+import {
+  PasswordHasher,
+  User,
+  UsersException,
+  UsersService,
+  checkPasswordPolicy,
+  normalizeEmail,
+} from '@app/users';
+import { AuthErrorCode, AuthException } from './auth.exception';
+import { LoginDto } from './dto/login.dto';
+import { RegisterDto } from './dto/register.dto';
+import { TokenResponseDto } from './dto/token-response.dto';
+import { UserProfileDto } from './dto/user-profile.dto';
+import { Principal, RequestContext } from './principal';
+import { RefreshToken } from './refresh-token.entity';
+import { Session } from './session.entity';
+import { TokenService } from './token.service';
+
+type RefreshOutcome =
+  | { ok: true; tokens: TokenResponseDto }
+  | { ok: false; error: AuthErrorCode; sessionId?: string };
+
+/** Roles a self-registered user gets; the request body can never choose them. */
+const REGISTRATION_ROLES = ['member'];
+
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly users: UsersService,
+    private readonly organizations: OrganizationsService,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: TokenService,
+  ) {}
+
+  async register(input: RegisterDto): Promise<UserProfileDto> {
+    const email = normalizeEmail(input.email);
+    const policyProblems = checkPasswordPolicy(input.password, this.config.password);
+    if (policyProblems.length > 0) {
+      throw new CommonException(
+        'VALIDATION_FAILED',
+        policyProblems.join('; '),
+        policyProblems.map((message) => ({ field: 'password', message })),
+      );
+    }
+    const organization = await this.organizations.findById(input.organization_id);
+    if (!organization) throw new OrganizationsException('ORGANIZATION_NOT_FOUND');
+    this.checkRegistrationPolicy(organization, email);
+    if (await this.users.findByEmailWithPassword(email)) {
+      throw new UsersException('USER_EMAIL_TAKEN');
+    }
+
+    // Hashing is slow and needs no lock, so it happens before the transaction opens.
+    const passwordHash = await this.hasher.hash(input.password);
+    const { user, membership } = await this.dataSource.transaction(async (manager) => {
+      await this.lockOrganizationWithSeat(manager, organization.id);
+      const created = await this.users.create(manager, {
+        email,
+        passwordHash,
+        firstName: input.first_name,
+        lastName: input.last_name,
+      });
+      const joined = await this.organizations.addMember(
+        manager,
+        organization.id,
+        created.id,
+        REGISTRATION_ROLES,
+      );
+
+      return { user: created, membership: joined };
+    });
+    this.logger.log({ event: 'user_registered', user_id: user.id, organization_id: organization.id });
+
+    return toProfile(user, organization.id, [{ ...membership, organization }]);
+  }
+
+  async login(input: LoginDto, context: RequestContext): Promise<TokenResponseDto> {
+    const user = await this.users.findByEmailWithPassword(input.email);
+    // Unknown email, SSO-only account, disabled account and wrong password cost the same
+    // work and get the same answer.
+    const verified =
+      user?.passwordHash != null
+        ? await this.hasher.verify(input.password, user.passwordHash)
+        : { valid: await this.hasher.verifyDummy(input.password), needsRehash: false };
+    if (!user || !verified.valid || !user.isActive) {
+      this.logger.warn({ event: 'login_failed', user_id: user?.id });
+      throw new AuthException('AUTH_INVALID_CREDENTIALS');
+    }
+    if (verified.needsRehash) this.upgradeHash(user.id, input.password);
+
+    const membership = await this.chooseMembership(user.id, input.organization_id);
+    const response = await this.dataSource.transaction(async (manager) => {
+      await this.users.recordLogin(user.id, manager);
+      await this.organizations.markUsed(manager, membership.id);
+
+      return this.openSession(manager, user.id, membership, context);
+    });
+    this.logger.log({
+      event: 'login_succeeded',
+      user_id: user.id,
+      organization_id: membership.organizationId,
+    });
+
+    return response;
+  }
+
+  /**
+   * Exchanges a refresh token for a new pair. The presented token is spent; presenting it
+   * again revokes the whole session, since only a thief or a replay would do that.
+   */
+  async refresh(refreshToken: string): Promise<TokenResponseDto> {
+    const hash = this.tokens.hashRefreshToken(refreshToken);
+    const outcome = await this.dataSource.transaction(async (manager): Promise<RefreshOutcome> => {
+      const stored = await manager
+        .getRepository(RefreshToken)
+        .createQueryBuilder('token')
+        .where('token.tokenHash = :hash', { hash })
+        .setLock('pessimistic_write')
+        .getOne();
+      if (!stored) return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN' };
+
+      const sessions = manager.getRepository(Session);
+      const session = await sessions
+        .createQueryBuilder('session')
+        .where('session.id = :id', { id: stored.sessionId })
+        .setLock('pessimistic_write')
+        .getOne();
+      const now = new Date();
+      if (!session || session.revokedAt || session.expiresAt <= now || stored.expiresAt <= now) {
+        return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN' };
+      }
+      if (stored.usedAt) {
+        await this.revokeSessionRow(manager, session.id, 'refresh_token_reuse');
+        return { ok: false, error: 'AUTH_REFRESH_TOKEN_REUSED', sessionId: session.id };
+      }
+
+      const user = await this.users.findById(session.userId, manager);
+      const membership = await this.organizations.findActiveMembership(
+        session.userId,
+        session.organizationId,
+        manager,
+      );
+      if (!user?.isActive || !membership) {
+        await this.revokeSessionRow(manager, session.id, 'access_lost');
+        return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN', sessionId: session.id };
+      }
+
+      await manager.getRepository(RefreshToken).update({ id: stored.id }, { usedAt: now });
+      await sessions.update({ id: session.id }, { lastUsedAt: now });
+
+      return { ok: true, tokens: await this.issueTokens(manager, session, membership.roles) };
+    });
+
+    if (!outcome.ok) {
+      if (outcome.sessionId) await this.tokens.revokeSessionAccess(outcome.sessionId);
+      if (outcome.error === 'AUTH_REFRESH_TOKEN_REUSED') {
+        this.logger.warn({ event: 'refresh_token_reused', session_id: outcome.sessionId });
+      }
+      throw new AuthException(outcome.error);
+    }
+
+    return outcome.tokens;
+  }
+
+  /** Ends the caller's session: its refresh tokens and every access token of it stop working. */
+  async logout(principal: Principal): Promise<void> {
+    await this.dataSource.transaction((manager) =>
+      this.revokeSessionRow(manager, principal.sessionId, 'logout'),
+    );
+    await Promise.all([
+      this.tokens.revokeAccessToken(principal),
+      this.tokens.revokeSessionAccess(principal.sessionId),
+    ]);
+    this.logger.log({ event: 'logout', user_id: principal.userId, session_id: principal.sessionId });
+  }
+
+  async me(principal: Principal): Promise<UserProfileDto> {
+    const [user, memberships] = await Promise.all([
+      this.users.findById(principal.userId),
+      this.organizations.listActiveMemberships(principal.userId),
+    ]);
+    if (!user || !user.isActive) throw new AuthException('AUTH_INVALID_TOKEN');
+
+    return toProfile(user, principal.organizationId, memberships);
+  }
+
+  private checkRegistrationPolicy(organization: Organization, email: string): void {
+    if (organization.registrationPolicy === 'invitation_only') {
+      throw new AuthException('AUTH_REGISTRATION_CLOSED');
+    }
+    if (organization.registrationPolicy === 'allowed_domains') {
+      const domain = email.slice(email.lastIndexOf('@') + 1);
+      if (!organization.allowedEmailDomains.map((d) => d.toLowerCase()).includes(domain)) {
+        throw new AuthException('AUTH_EMAIL_DOMAIN_NOT_ALLOWED');
+      }
+    }
+  }
+
+  /**
+   * Locks the organization row so concurrent registrations count seats one at a time, then
+   * refuses when `max_users` is reached.
+   */
+  private async lockOrganizationWithSeat(
+    manager: EntityManager,
+    organizationId: string,
+  ): Promise<void> {
+    const organization = await manager
+      .getRepository(Organization)
+      .createQueryBuilder('organization')
+      .where('organization.id = :organizationId', { organizationId })
+      .setLock('pessimistic_write')
+      .getOne();
+    if (!organization) throw new OrganizationsException('ORGANIZATION_NOT_FOUND');
+    if (organization.maxUsers === null) return;
+    const members = await manager
+      .getRepository(Membership)
+      .countBy({ organizationId, status: 'active' });
+    if (members >= organization.maxUsers) throw new AuthException('AUTH_ORGANIZATION_FULL');
+  }
+
+  private async chooseMembership(userId: string, organizationId?: string): Promise<Membership> {
+    if (organizationId) {
+      const membership = await this.organizations.findActiveMembership(userId, organizationId);
+      if (!membership) throw new AuthException('AUTH_ORGANIZATION_ACCESS_DENIED');
+      return membership;
+    }
+    const [latest] = await this.organizations.listActiveMemberships(userId);
+    if (!latest) throw new AuthException('AUTH_ORGANIZATION_ACCESS_DENIED');
+
+    return latest;
+  }
+
+  private async openSession(
+    manager: EntityManager,
+    userId: string,
+    membership: Membership,
+    context: RequestContext,
+  ): Promise<TokenResponseDto> {
+    const now = new Date();
+    const session = await manager.getRepository(Session).save(
+      manager.getRepository(Session).create({
+        userId,
+        organizationId: membership.organizationId,
+        lastUsedAt: now,
+        expiresAt: new Date(now.getTime() + this.config.refreshTokenTtlSeconds * 1000),
+        ipAddress: context.ip?.slice(0, 45) ?? null,
+        userAgent: context.userAgent,
+      }),
+    );
+
+    return this.issueTokens(manager, session, membership.roles);
+  }
+
+  private async issueTokens(
+    manager: EntityManager,
+    session: Session,
+    roles: string[],
+  ): Promise<TokenResponseDto> {
+    const refresh = this.tokens.newRefreshToken();
+    const ttl = this.config.refreshTokenTtlSeconds;
+    await manager.getRepository(RefreshToken).insert({
+      sessionId: session.id,
+      tokenHash: refresh.hash,
+      expiresAt: new Date(Date.now() + ttl * 1000),
+    });
+    const access = this.tokens.issueAccessToken({
+      userId: session.userId,
+      organizationId: session.organizationId,
+      sessionId: session.id,
+      roles,
+    });
+
+    return {
+      access_token: access.token,
+      refresh_token: refresh.token,
+      token_type: 'Bearer',
+      expires_in: access.expiresIn,
+      refresh_expires_in: ttl,
+      organization_id: session.organizationId,
+      user_id: session.userId,
+    };
+  }
+
+  private async revokeSessionRow(
+    manager: EntityManager,
+    sessionId: string,
+    reason: string,
+  ): Promise<void> {
+    await manager
+      .getRepository(Session)
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: () => 'now()', revokedReason: reason })
+      .where('id = :sessionId AND revoked_at IS NULL', { sessionId })
+      .execute();
+  }
+
+  /** Replaces a hash made with an older cost or format; a failure only costs the upgrade. */
+  private upgradeHash(userId: string, password: string): void {
+    this.hasher
+      .hash(password)
+      .then((hash) => this.users.updatePasswordHash(userId, hash))
+      .catch((error: unknown) =>
+        this.logger.warn({ event: 'password_rehash_failed', user_id: userId, err: error }),
+      );
+  }
+}
+
+function toProfile(
+  user: User,
+  organizationId: string,
+  memberships: Array<Pick<Membership, 'organizationId' | 'roles'> & { organization?: Organization }>,
+): UserProfileDto {
+  const current = memberships.find((membership) => membership.organizationId === organizationId);
+
+  return {
+    id: user.id,
+    email: user.email,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    email_verified: user.emailVerifiedAt !== null,
+    is_platform_admin: user.isPlatformAdmin,
+    organization_id: organizationId,
+    roles: current?.roles ?? [],
+    organizations: memberships.map((membership) => ({
+      id: membership.organizationId,
+      name: membership.organization?.name ?? '',
+      slug: membership.organization?.slug ?? '',
+      roles: membership.roles,
+    })),
+    created_at: user.createdAt.toISOString(),
+    last_login_at: user.lastLoginAt ? user.lastLoginAt.toISOString() : null,
+  };
+}

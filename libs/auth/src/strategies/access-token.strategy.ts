@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { Principal } from '../principal';
+import { TokenService } from '../token.service';
+import { BearerTokenStrategy } from './bearer-token.strategy';
+
+export const ACCESS_TOKEN_STRATEGY = 'access-token';
+
+@Injectable()
+export class AccessTokenStrategy extends PassportStrategy(
+  BearerTokenStrategy,
+  ACCESS_TOKEN_STRATEGY,
+) {
+  constructor(private readonly tokens: TokenService) {
+    super();
+  }
+
+  validate(token: string): Promise<Principal> {
+    return this.tokens.authenticate(token);
+  }
+}

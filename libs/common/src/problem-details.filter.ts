@@ -1,0 +1,135 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { COMMON_ERRORS, CommonErrorCode, DomainException } from './domain.exception';
+import { PROBLEM_CONTENT_TYPE, ProblemDetailsDto, problemType } from './problem-details';
+
+const STATUS_CODES: Record<number, CommonErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+
+/** body-parser marks its own failures with a `type`; these are the client's fault. */
+const BODY_PARSER_ERRORS: Record<string, CommonErrorCode> = {
+  'entity.parse.failed': 'MALFORMED_JSON',
+  'entity.too.large': 'PAYLOAD_TOO_LARGE',
+  'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'request.aborted': 'VALIDATION_FAILED',
+  'parameters.too.many': 'PAYLOAD_TOO_LARGE',
+};
+
+/** Errors that mean PostgreSQL cannot be reached, as opposed to a bug in a query. */
+const DATABASE_CONNECTION_ERRORS = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|timeout exceeded when trying to connect|Connection terminated|not connected|the database system is (starting up|shutting down)|terminating connection/i;
+
+interface Problem {
+  status: number;
+  code: string;
+  title: string;
+  detail?: string;
+  errors?: ProblemDetailsDto['errors'];
+}
+
+function describe(exception: unknown): Problem | undefined {
+  if (exception instanceof DomainException) {
+    return {
+      status: exception.status,
+      code: exception.code,
+      title: exception.title,
+      detail: exception.detail,
+      errors: exception.errors,
+    };
+  }
+
+  // Nest wraps body-parser's errors in an HttpException; the cause keeps body-parser's type.
+  for (const candidate of [exception, (exception as { cause?: unknown })?.cause]) {
+    const bodyParserType = (candidate as { type?: unknown })?.type;
+    if (typeof bodyParserType === 'string' && bodyParserType in BODY_PARSER_ERRORS) {
+      const code = BODY_PARSER_ERRORS[bodyParserType];
+      return { ...COMMON_ERRORS[code], code };
+    }
+  }
+
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code = STATUS_CODES[status];
+    if (code) {
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'object' && response && 'message' in response
+          ? String((response as { message: unknown }).message)
+          : undefined;
+      // Nest's own 404 says "Cannot GET /path": useful and free of internals.
+      return { ...COMMON_ERRORS[code], code, detail: status === 404 ? message : undefined };
+    }
+  }
+
+  return undefined;
+}
+
+function isDatabaseUnavailable(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  const code = (exception as { code?: unknown }).code;
+  if (typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P03')) {
+    return true;
+  }
+  const driverError = (exception as { driverError?: unknown }).driverError;
+  const messages = [exception.message, driverError instanceof Error ? driverError.message : ''];
+
+  return messages.some((message) => DATABASE_CONNECTION_ERRORS.test(message));
+}
+
+/**
+ * Turns every error into the API's single problem body. Unknown errors become a generic 500
+ * whose only link to the logged stack is the request id: no library or database text leaks.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    this.respond(exception, context.getRequest<Request>(), context.getResponse<Response>());
+  }
+
+  /** Also used directly by the Express fallbacks that run outside Nest's exception layer. */
+  respond(exception: unknown, request: Request, response: Response): void {
+    const requestId = String(request.id ?? '');
+
+    let problem = describe(exception);
+    if (!problem && isDatabaseUnavailable(exception)) {
+      problem = { ...COMMON_ERRORS.DATABASE_UNAVAILABLE, code: 'DATABASE_UNAVAILABLE' };
+    }
+    if (!problem) {
+      problem = { ...COMMON_ERRORS.INTERNAL_ERROR, code: 'INTERNAL_ERROR' };
+      this.logger.error(
+        { err: exception, request_id: requestId, event: 'unhandled_error' },
+        'Unhandled error',
+      );
+    } else if (problem.status >= 500) {
+      this.logger.warn({ request_id: requestId, code: problem.code, event: 'dependency_error' });
+    }
+
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+
+    const body: ProblemDetailsDto = {
+      type: problemType(problem.code),
+      title: problem.title,
+      status: problem.status,
+      ...(problem.detail ? { detail: problem.detail } : {}),
+      code: problem.code,
+      request_id: requestId,
+      ...(problem.errors ? { errors: problem.errors } : {}),
+    };
+    if (problem.status === 503 || problem.status === 429) response.setHeader('Retry-After', '1');
+    response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  }
+}

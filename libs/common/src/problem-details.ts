@@ -1,0 +1,42 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Base of the `type` URI of every problem; the code, in kebab case, completes it. */
+const PROBLEM_TYPE_BASE = 'https://docs.faultmaven.com/problems/';
+
+export function problemType(code: string): string {
+  return PROBLEM_TYPE_BASE + code.toLowerCase().replace(/_/g, '-');
+}
+
+export class FieldErrorDto {
+  @ApiProperty({ example: 'email' })
+  field!: string;
+
+  @ApiProperty({ example: 'email must be an email' })
+  message!: string;
+}
+
+/** The one error body of the API (RFC 9457 problem details plus `code` and `request_id`). */
+export class ProblemDetailsDto {
+  @ApiProperty({ example: problemType('VALIDATION_FAILED') })
+  type!: string;
+
+  @ApiProperty({ example: 'Request validation failed' })
+  title!: string;
+
+  @ApiProperty({ example: 400 })
+  status!: number;
+
+  @ApiPropertyOptional({ example: 'email must be an email' })
+  detail?: string;
+
+  @ApiProperty({ example: 'VALIDATION_FAILED', description: 'Stable machine-readable error code' })
+  code!: string;
+
+  @ApiProperty({ example: '4b1c0a62-6a8f-4a3e-9a39-5f7f0b8c2d11' })
+  request_id!: string;
+
+  @ApiPropertyOptional({ type: [FieldErrorDto] })
+  errors?: FieldErrorDto[];
+}

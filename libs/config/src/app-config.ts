@@ -1,0 +1,223 @@
+import { availableParallelism } from 'node:os';
+import { ENVIRONMENT_VARIABLES, RawEnvironment, VariableName } from './environment-variables';
+
+export type Environment = 'development' | 'test' | 'staging' | 'production';
+
+export interface PasswordPolicy {
+  minLength: number;
+  maxLength: number;
+  requireUppercase: boolean;
+  requireLowercase: boolean;
+  requireDigits: boolean;
+  requireSpecialChars: boolean;
+}
+
+export interface DatabaseConfig {
+  /** Undefined means: run the embedded PostgreSQL. */
+  host?: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+  poolSize: number;
+  connectTimeoutMs: number;
+}
+
+export interface RedisConfig {
+  /** Undefined means: use the in-memory store. */
+  host?: string;
+  port: number;
+  password?: string;
+  db: number;
+  keyPrefix: string;
+}
+
+export interface AppConfig {
+  environment: Environment;
+  isProduction: boolean;
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    corsOrigins: string[];
+    trustProxy: boolean | number | string;
+    bodyLimit: string;
+    swagger: boolean;
+  };
+  log: { level: string; format: 'json' | 'pretty' };
+  dataDir: string;
+  database: DatabaseConfig;
+  redis: RedisConfig;
+  jwt: {
+    /** Undefined outside production means: generate one and keep it under DATA_DIR. */
+    secret?: string;
+    issuer: string;
+    audience: string;
+    accessTokenTtlSeconds: number;
+  };
+  refreshTokenTtlSeconds: number;
+  password: PasswordPolicy;
+  hashing: { bcryptRounds: number; concurrency: number; queueLimit: number };
+  features: { sso: boolean; teams: boolean; audit: boolean };
+  startup: { runMigrations: boolean; seed: boolean };
+  seed: { organizationName: string; adminEmail: string; adminPassword?: string };
+  gracefulShutdownSeconds: number;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+    );
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/** Variables whose absence stops a production start. */
+const REQUIRED_IN_PRODUCTION: VariableName[] = [
+  'POSTGRES_HOST',
+  'POSTGRES_PASSWORD',
+  'REDIS_HOST',
+  'REDIS_PASSWORD',
+  'JWT_SECRET_KEY',
+  'CORS_ORIGINS',
+];
+
+const MIN_PRODUCTION_SECRET_LENGTH = 64;
+
+function parseVariables(env: NodeJS.ProcessEnv): { raw: RawEnvironment; problems: string[] } {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+
+  for (const [name, spec] of Object.entries(ENVIRONMENT_VARIABLES)) {
+    const value = env[name];
+    const input = value === undefined || value.trim() === '' ? undefined : value;
+    const result = spec.schema.safeParse(input);
+    if (result.success) {
+      raw[name] = result.data;
+      continue;
+    }
+    // Zod messages describe the rule, never the value; secrets get no detail at all.
+    const detail = 'secret' in spec && spec.secret ? 'is invalid' : result.error.issues[0].message;
+    problems.push(`${name} ${detail.startsWith('is ') ? detail : `is invalid: ${detail}`}`);
+  }
+
+  return { raw: raw as RawEnvironment, problems };
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+
+  return value;
+}
+
+function productionProblems(raw: RawEnvironment): string[] {
+  const problems = REQUIRED_IN_PRODUCTION.filter((name) => raw[name] === undefined).map(
+    (name) => `${name} is required when ENVIRONMENT=production`,
+  );
+  const secret = raw.JWT_SECRET_KEY;
+  if (secret !== undefined && secret.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    problems.push(
+      `JWT_SECRET_KEY must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`,
+    );
+  }
+  const origins = (raw.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim());
+  if (origins.includes('*')) {
+    problems.push('CORS_ORIGINS must list exact origins in production, not "*"');
+  }
+  if (raw.PASSWORD_MIN_LENGTH !== undefined && raw.PASSWORD_MIN_LENGTH < 12) {
+    problems.push('PASSWORD_MIN_LENGTH must be at least 12 in production');
+  }
+
+  return problems;
+}
+
+/**
+ * Reads and validates the environment once. Throws a ConfigValidationError that names every
+ * problem and never a value.
+ */
+export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const { raw, problems } = parseVariables(env);
+  const environment: Environment = raw.ENVIRONMENT ?? 'development';
+  const isProduction = environment === 'production';
+  if (isProduction) problems.push(...productionProblems(raw));
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+
+  const port = raw.PORT ?? 8000;
+  const strictPasswords = isProduction;
+
+  return {
+    environment,
+    isProduction,
+    http: {
+      host: raw.HOST ?? '0.0.0.0',
+      port,
+      publicUrl: (raw.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+      corsOrigins: (raw.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+      trustProxy: parseTrustProxy(raw.TRUST_PROXY),
+      bodyLimit: raw.BODY_LIMIT ?? '100kb',
+      swagger: raw.ENABLE_SWAGGER ?? true,
+    },
+    log: {
+      level: raw.LOG_LEVEL ?? 'info',
+      format: raw.LOG_FORMAT ?? (isProduction || environment === 'staging' ? 'json' : 'pretty'),
+    },
+    dataDir: raw.DATA_DIR ?? '.data',
+    database: {
+      host: raw.POSTGRES_HOST,
+      port: raw.POSTGRES_PORT ?? 5432,
+      user: raw.POSTGRES_USER ?? 'postgres',
+      password: raw.POSTGRES_PASSWORD,
+      database: raw.POSTGRES_DB ?? 'faultmaven_auth',
+      poolSize: raw.POSTGRES_POOL_SIZE ?? 10,
+      connectTimeoutMs: raw.POSTGRES_CONNECT_TIMEOUT_MS ?? 5000,
+    },
+    redis: {
+      host: raw.REDIS_HOST,
+      port: raw.REDIS_PORT ?? 6379,
+      password: raw.REDIS_PASSWORD,
+      db: raw.REDIS_DB ?? 0,
+      keyPrefix: raw.REDIS_KEY_PREFIX ?? 'fm-auth:',
+    },
+    jwt: {
+      secret: raw.JWT_SECRET_KEY,
+      issuer: raw.JWT_ISSUER ?? 'faultmaven-auth',
+      audience: raw.JWT_AUDIENCE ?? 'faultmaven',
+      accessTokenTtlSeconds: (raw.ACCESS_TOKEN_EXPIRE_MINUTES ?? 15) * 60,
+    },
+    refreshTokenTtlSeconds: (raw.REFRESH_TOKEN_EXPIRE_DAYS ?? 7) * 24 * 60 * 60,
+    password: {
+      minLength: raw.PASSWORD_MIN_LENGTH ?? (strictPasswords ? 12 : 8),
+      maxLength: 128,
+      requireUppercase: raw.PASSWORD_REQUIRE_UPPERCASE ?? strictPasswords,
+      requireLowercase: raw.PASSWORD_REQUIRE_LOWERCASE ?? strictPasswords,
+      requireDigits: raw.PASSWORD_REQUIRE_DIGITS ?? strictPasswords,
+      requireSpecialChars: raw.PASSWORD_REQUIRE_SPECIAL_CHARS ?? strictPasswords,
+    },
+    hashing: {
+      bcryptRounds: raw.BCRYPT_ROUNDS ?? 12,
+      concurrency: raw.HASH_CONCURRENCY ?? Math.max(2, availableParallelism()),
+      queueLimit: raw.HASH_QUEUE_LIMIT ?? 64,
+    },
+    features: {
+      sso: raw.ENABLE_SSO ?? true,
+      teams: raw.ENABLE_TEAM_MANAGEMENT ?? true,
+      audit: raw.ENABLE_AUDIT_LOGGING ?? true,
+    },
+    startup: {
+      runMigrations: raw.RUN_MIGRATIONS_ON_START ?? !isProduction,
+      seed: raw.SEED_ON_START ?? !isProduction,
+    },
+    seed: {
+      organizationName: raw.DEFAULT_ORGANIZATION_NAME ?? 'Default Organization',
+      adminEmail: (raw.ADMIN_EMAIL ?? 'admin@faultmaven.local').toLowerCase(),
+      adminPassword: raw.ADMIN_PASSWORD,
+    },
+    gracefulShutdownSeconds: raw.GRACEFUL_SHUTDOWN_TIMEOUT ?? 30,
+  };
+}

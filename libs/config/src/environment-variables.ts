@@ -1,0 +1,167 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the service reads, with its meaning and whether it is a secret.
+ * Secrets are never printed, not even in validation errors.
+ */
+export interface VariableSpec {
+  description: string;
+  schema: z.ZodType;
+  secret?: boolean;
+}
+
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+const text = z.string().trim().min(1);
+
+export const ENVIRONMENT_VARIABLES = {
+  ENVIRONMENT: {
+    description: 'Deployment environment: development, test, staging or production',
+    schema: z.enum(['development', 'test', 'staging', 'production']).optional(),
+  },
+  HOST: { description: 'Address the HTTP server binds to', schema: text.optional() },
+  PORT: { description: 'HTTP port', schema: port.optional() },
+  PUBLIC_URL: {
+    description: 'Public base URL of the service, used in links and printed at start-up',
+    schema: z.url().optional(),
+  },
+  LOG_LEVEL: {
+    description: 'Log level: DEBUG, INFO, WARN or ERROR (case-insensitive)',
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal', 'silent']))
+      .transform((level) => (level === 'warning' ? 'warn' : level))
+      .optional(),
+  },
+  LOG_FORMAT: {
+    description: 'Log format: json (one JSON object a line) or pretty',
+    schema: z.string().trim().toLowerCase().pipe(z.enum(['json', 'pretty'])).optional(),
+  },
+  POSTGRES_HOST: {
+    description: 'PostgreSQL host; when unset outside production an embedded PostgreSQL is used',
+    schema: text.optional(),
+  },
+  POSTGRES_PORT: { description: 'PostgreSQL port', schema: port.optional() },
+  POSTGRES_USER: { description: 'PostgreSQL user', schema: text.optional() },
+  POSTGRES_PASSWORD: {
+    description: 'PostgreSQL password',
+    schema: z.string().optional(),
+    secret: true,
+  },
+  POSTGRES_DB: { description: 'PostgreSQL database name', schema: text.optional() },
+  POSTGRES_POOL_SIZE: {
+    description: 'Maximum connections in the PostgreSQL pool of one instance',
+    schema: positiveInt.max(200).optional(),
+  },
+  POSTGRES_CONNECT_TIMEOUT_MS: {
+    description: 'How long to wait for a PostgreSQL connection before failing the request',
+    schema: positiveInt.optional(),
+  },
+  DATA_DIR: {
+    description:
+      'Folder for the embedded PostgreSQL and generated development secrets; "memory" keeps nothing',
+    schema: text.optional(),
+  },
+  REDIS_HOST: {
+    description: 'Redis host; when unset outside production an in-memory store is used',
+    schema: text.optional(),
+  },
+  REDIS_PORT: { description: 'Redis port', schema: port.optional() },
+  REDIS_PASSWORD: { description: 'Redis password', schema: z.string().optional(), secret: true },
+  REDIS_DB: { description: 'Redis database index', schema: z.coerce.number().int().min(0).optional() },
+  REDIS_KEY_PREFIX: {
+    description: 'Prefix of every Redis key this service writes',
+    schema: text.optional(),
+  },
+  JWT_SECRET_KEY: {
+    description: 'HS256 signing key for access tokens (64+ characters in production)',
+    schema: z.string().optional(),
+    secret: true,
+  },
+  JWT_ISSUER: { description: 'iss claim of issued access tokens', schema: text.optional() },
+  JWT_AUDIENCE: { description: 'aud claim of issued access tokens', schema: text.optional() },
+  ACCESS_TOKEN_EXPIRE_MINUTES: {
+    description: 'Access token lifetime in minutes',
+    schema: positiveInt.max(24 * 60).optional(),
+  },
+  REFRESH_TOKEN_EXPIRE_DAYS: {
+    description: 'Refresh token lifetime in days',
+    schema: positiveInt.max(365).optional(),
+  },
+  BCRYPT_ROUNDS: {
+    description: 'bcrypt cost factor for new password hashes',
+    schema: z.coerce.number().int().min(4).max(15).optional(),
+  },
+  HASH_CONCURRENCY: {
+    description: 'Password hashes computed at once by one instance',
+    schema: positiveInt.max(64).optional(),
+  },
+  HASH_QUEUE_LIMIT: {
+    description: 'Password hashes allowed to wait; beyond it requests are refused with 503',
+    schema: z.coerce.number().int().min(0).max(10000).optional(),
+  },
+  PASSWORD_MIN_LENGTH: {
+    description: 'Minimum password length (production default 12, otherwise 8)',
+    schema: z.coerce.number().int().min(6).max(128).optional(),
+  },
+  PASSWORD_REQUIRE_UPPERCASE: { description: 'Passwords need an upper-case letter', schema: flag.optional() },
+  PASSWORD_REQUIRE_LOWERCASE: { description: 'Passwords need a lower-case letter', schema: flag.optional() },
+  PASSWORD_REQUIRE_DIGITS: { description: 'Passwords need a digit', schema: flag.optional() },
+  PASSWORD_REQUIRE_SPECIAL_CHARS: {
+    description: 'Passwords need a character that is not a letter or digit',
+    schema: flag.optional(),
+  },
+  CORS_ORIGINS: {
+    description: 'Comma-separated exact origins allowed by CORS (required in production)',
+    schema: z.string().optional(),
+  },
+  TRUST_PROXY: {
+    description: 'Express trust proxy setting: false, true, a hop count, or addresses/subnets',
+    schema: text.optional(),
+  },
+  BODY_LIMIT: { description: 'Largest accepted JSON body, e.g. 100kb', schema: text.optional() },
+  ENABLE_SSO: { description: 'Enable SAML and OIDC single sign-on', schema: flag.optional() },
+  ENABLE_TEAM_MANAGEMENT: { description: 'Enable team routes', schema: flag.optional() },
+  ENABLE_AUDIT_LOGGING: { description: 'Write audit events', schema: flag.optional() },
+  ENABLE_SWAGGER: {
+    description: 'Serve the Swagger UI at /enterprise/docs',
+    schema: flag.optional(),
+  },
+  RUN_MIGRATIONS_ON_START: {
+    description: 'Apply pending migrations at start-up (default true outside production)',
+    schema: flag.optional(),
+  },
+  SEED_ON_START: {
+    description: 'Create the default organization and admin on an empty database at start-up',
+    schema: flag.optional(),
+  },
+  DEFAULT_ORGANIZATION_NAME: {
+    description: 'Name of the organization the seed creates',
+    schema: text.max(200).optional(),
+  },
+  ADMIN_EMAIL: { description: 'Email of the platform administrator the seed creates', schema: z.email().optional() },
+  ADMIN_PASSWORD: {
+    description: 'Password of the seeded administrator; generated and printed once when unset',
+    schema: z.string().optional(),
+    secret: true,
+  },
+  GRACEFUL_SHUTDOWN_TIMEOUT: {
+    description: 'Seconds to let in-flight requests finish on SIGTERM',
+    schema: positiveInt.max(600).optional(),
+  },
+} satisfies Record<string, VariableSpec>;
+
+export type VariableName = keyof typeof ENVIRONMENT_VARIABLES;
+
+export type RawEnvironment = {
+  [K in VariableName]: z.output<(typeof ENVIRONMENT_VARIABLES)[K]['schema']>;
+};

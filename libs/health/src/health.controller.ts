@@ -1,0 +1,104 @@
+import { Controller, Get, HttpStatus, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheckService,
+  HealthIndicatorFunction,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import type { Response } from 'express';
+import { KEY_VALUE_STORE, KeyValueStore, RedisStore } from '@app/cache';
+import { Public } from '@app/common';
+import { HealthReportDto } from './health-report.dto';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+/**
+ * `/health` and `/health/ready` check PostgreSQL and the store; `/health/live` only that the
+ * process answers. Failing checks give 503 with `"status": "unhealthy"`, and recover on their
+ * own once the dependency is back.
+ */
+@Public()
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    @Inject(KEY_VALUE_STORE) private readonly store: KeyValueStore,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Health of the service and its dependencies' })
+  @ApiOkResponse({ type: HealthReportDto })
+  @ApiServiceUnavailableResponse({ type: HealthReportDto })
+  check(@Res({ passthrough: true }) response: Response): Promise<HealthReportDto> {
+    return this.report(response, this.dependencyChecks());
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: PostgreSQL and the store answer' })
+  @ApiOkResponse({ type: HealthReportDto })
+  @ApiServiceUnavailableResponse({ type: HealthReportDto })
+  ready(@Res({ passthrough: true }) response: Response): Promise<HealthReportDto> {
+    return this.report(response, this.dependencyChecks());
+  }
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOkResponse({ type: HealthReportDto })
+  live(@Res({ passthrough: true }) response: Response): Promise<HealthReportDto> {
+    return this.report(response, []);
+  }
+
+  private dependencyChecks(): HealthIndicatorFunction[] {
+    const storeType = this.store instanceof RedisStore ? 'redis' : 'memory';
+
+    return [
+      () => this.database.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS),
+      () =>
+        this.indicators
+          .check('store')
+          .attempt(async () => {
+            await this.store.ping();
+            return { type: storeType };
+          })
+          .withTimeout(CHECK_TIMEOUT_MS),
+    ];
+  }
+
+  private async report(
+    response: Response,
+    checks: HealthIndicatorFunction[],
+  ): Promise<HealthReportDto> {
+    let healthy = true;
+    let details: Record<string, unknown>;
+    try {
+      details = (await this.health.check(checks)).details;
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      healthy = false;
+      details = (error.getResponse() as { details?: Record<string, unknown> }).details ?? {};
+    }
+    response.status(healthy ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    response.setHeader('Cache-Control', 'no-store');
+
+    return {
+      status: healthy ? 'healthy' : 'unhealthy',
+      checks: Object.fromEntries(
+        Object.entries(details).map(([name, detail]) => [name, summarize(detail)]),
+      ),
+      uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
+    };
+  }
+}
+
+/** Keeps the status and harmless details; a failure's message may carry library text. */
+function summarize(detail: unknown): { status: string; type?: string } {
+  const { status, type } = (detail ?? {}) as { status?: string; type?: string };
+
+  return { status: status ?? 'down', ...(type ? { type } : {}) };
+}

@@ -1,0 +1,3 @@
+export * from './log-fields';
+export * from './logging.module';
+export * from './request-id';

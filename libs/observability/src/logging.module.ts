@@ -1,0 +1,88 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { Options } from 'pino-http';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { LOG_FIELDS, REDACTED_PATHS } from './log-fields';
+import { assignRequestId, traceIdOf } from './request-id';
+
+const QUIET_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
+
+interface RoutedRequest extends IncomingMessage {
+  originalUrl?: string;
+  route?: { path?: string };
+  baseUrl?: string;
+  user?: { userId?: string; organizationId?: string };
+}
+
+/** The route template (`/api/v1/enterprise/auth/me`), never a raw path with ids or a query. */
+function endpointOf(request: RoutedRequest): string {
+  if (request.route?.path) return `${request.baseUrl ?? ''}${request.route.path}`;
+
+  return (request.originalUrl ?? request.url ?? '').split('?')[0];
+}
+
+function requestFields(request: RoutedRequest, response: ServerResponse, durationMs: number) {
+  return {
+    [LOG_FIELDS.requestId]: request.id,
+    [LOG_FIELDS.traceId]: traceIdOf(request),
+    [LOG_FIELDS.userId]: request.user?.userId,
+    [LOG_FIELDS.organizationId]: request.user?.organizationId,
+    [LOG_FIELDS.endpoint]: endpointOf(request),
+    [LOG_FIELDS.method]: request.method,
+    [LOG_FIELDS.statusCode]: response.statusCode,
+    [LOG_FIELDS.durationMs]: Math.round(durationMs),
+  };
+}
+
+export function buildPinoHttpOptions(config: AppConfig): Options {
+  const pretty = config.log.format === 'pretty';
+
+  return {
+    level: config.log.level,
+    messageKey: LOG_FIELDS.message,
+    base: { [LOG_FIELDS.service]: 'auth-service', [LOG_FIELDS.environment]: config.environment },
+    timestamp: () => `,"${LOG_FIELDS.timestamp}":"${new Date().toISOString()}"`,
+    formatters: { level: (label) => ({ [LOG_FIELDS.level]: label.toUpperCase() }) },
+    redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    transport: pretty
+      ? {
+          target: 'pino-pretty',
+          options: {
+            singleLine: true,
+            translateTime: 'SYS:HH:MM:ss.l',
+            messageKey: LOG_FIELDS.message,
+            timestampKey: LOG_FIELDS.timestamp,
+            ignore: `pid,hostname,${LOG_FIELDS.service},${LOG_FIELDS.environment}`,
+          },
+        }
+      : undefined,
+    // The id is normally assigned by the first middleware; this covers any request before it.
+    genReqId: (request, response) => request.id ?? assignRequestId(request, response),
+    customAttributeKeys: { reqId: LOG_FIELDS.requestId },
+    quietReqLogger: true,
+    autoLogging: { ignore: (request) => QUIET_PATHS.has((request.url ?? '').split('?')[0]) },
+    customSuccessMessage: () => 'request completed',
+    customErrorMessage: () => 'request failed',
+    customSuccessObject: (request, response, value: { responseTime?: number }) =>
+      requestFields(request as RoutedRequest, response, value.responseTime ?? 0),
+    customErrorObject: (request, response, _error, value: { responseTime?: number }) =>
+      requestFields(request as RoutedRequest, response, value.responseTime ?? 0),
+    // 4xx are the client's business: logged at debug; 5xx at error.
+    customLogLevel: (_request, response, error) => {
+      if (error || response.statusCode >= 500) return 'error';
+      if (response.statusCode >= 400) return 'debug';
+      return 'info';
+    },
+  };
+}
+
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ pinoHttp: buildPinoHttpOptions(config) }),
+    }),
+  ],
+})
+export class LoggingModule {}

@@ -1,0 +1,7 @@
+import { CreateIdentitySchema1764790000000 } from './1764790000000-CreateIdentitySchema';
+
+/**
+ * Every migration, oldest first. `npm run migration:generate` writes new files here; add each
+ * one to this list so the build (and the image) carries it.
+ */
+export const MIGRATIONS = [CreateIdentitySchema1764790000000];
