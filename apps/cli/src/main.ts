@@ -70,7 +70,9 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write('migration:generate needs a name, e.g. AddUserLocale\n');
         return 2;
       }
-      output = await withDataSource(config, (dataSource) => generateMigration(dataSource, argument));
+      output = await withDataSource(config, (dataSource) =>
+        generateMigration(dataSource, argument),
+      );
       break;
     case 'seed':
       output = await seed(config);
@@ -88,7 +90,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const message =
-      error instanceof ConfigValidationError || error instanceof Error ? error.message : String(error);
+      error instanceof ConfigValidationError || error instanceof Error
+        ? error.message
+        : String(error);
     process.stderr.write(`${message}\n`);
     process.exit(1);
   },

@@ -38,7 +38,10 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 403, 413, 503)
-  login(@Body() body: LoginDto, @ClientContext() context: RequestContext): Promise<TokenResponseDto> {
+  login(
+    @Body() body: LoginDto,
+    @ClientContext() context: RequestContext,
+  ): Promise<TokenResponseDto> {
     return this.auth.login(body, context);
   }
 

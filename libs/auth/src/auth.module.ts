@@ -23,7 +23,11 @@ import { TokenService } from './token.service';
   ],
   controllers: [AuthController],
   providers: [
-    { provide: JWT_SIGNING_KEY, inject: [APP_CONFIG], useFactory: (c: AppConfig) => resolveSigningKey(c) },
+    {
+      provide: JWT_SIGNING_KEY,
+      inject: [APP_CONFIG],
+      useFactory: (c: AppConfig) => resolveSigningKey(c),
+    },
     TokenService,
     AuthService,
     AccessTokenStrategy,

@@ -27,8 +27,7 @@ import { Session } from './session.entity';
 import { TokenService } from './token.service';
 
 type RefreshOutcome =
-  | { ok: true; tokens: TokenResponseDto }
-  | { ok: false; error: AuthErrorCode; sessionId?: string };
+  { ok: true; tokens: TokenResponseDto } | { ok: false; error: AuthErrorCode; sessionId?: string };
 
 /** Roles a self-registered user gets; the request body can never choose them. */
 const REGISTRATION_ROLES = ['member'];
@@ -82,7 +81,11 @@ export class AuthService {
 
       return { user: created, membership: joined };
     });
-    this.logger.log({ event: 'user_registered', user_id: user.id, organization_id: organization.id });
+    this.logger.log({
+      event: 'user_registered',
+      user_id: user.id,
+      organization_id: organization.id,
+    });
 
     return toProfile(user, organization.id, [{ ...membership, organization }]);
   }
@@ -184,7 +187,11 @@ export class AuthService {
       this.tokens.revokeAccessToken(principal),
       this.tokens.revokeSessionAccess(principal.sessionId),
     ]);
-    this.logger.log({ event: 'logout', user_id: principal.userId, session_id: principal.sessionId });
+    this.logger.log({
+      event: 'logout',
+      user_id: principal.userId,
+      session_id: principal.sessionId,
+    });
   }
 
   async me(principal: Principal): Promise<UserProfileDto> {
@@ -322,7 +329,9 @@ export class AuthService {
 function toProfile(
   user: User,
   organizationId: string,
-  memberships: Array<Pick<Membership, 'organizationId' | 'roles'> & { organization?: Organization }>,
+  memberships: Array<
+    Pick<Membership, 'organizationId' | 'roles'> & { organization?: Organization }
+  >,
 ): UserProfileDto {
   const current = memberships.find((membership) => membership.organizationId === organizationId);
 

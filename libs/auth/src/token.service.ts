@@ -104,7 +104,8 @@ export class TokenService {
   /** Makes one access token unusable at once on every instance. */
   async revokeAccessToken(principal: Principal): Promise<void> {
     const remaining = principal.expiresAt - Math.floor(Date.now() / 1000);
-    if (remaining > 0) await this.store.set(REVOKED_TOKEN_PREFIX + principal.tokenId, '1', remaining);
+    if (remaining > 0)
+      await this.store.set(REVOKED_TOKEN_PREFIX + principal.tokenId, '1', remaining);
   }
 
   /** Makes every access token of a session unusable; none outlives the access-token lifetime. */

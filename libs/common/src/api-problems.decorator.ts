@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { PROBLEM_CONTENT_TYPE, ProblemDetailsDto } from './problem-details';
+import { PROBLEM_CONTENT_TYPE } from './problem-details';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (malformed JSON, unknown or invalid fields)',
@@ -13,7 +13,10 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'A dependency is unavailable or the service is overloaded',
 };
 
-/** Documents the problem responses a route can answer with, all with the one error body. */
+/**
+ * Documents the problem responses a route can answer with, all with the one error body
+ * (ProblemDetailsDto, registered as an extra model of the OpenAPI document).
+ */
 export function ApiProblems(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...statuses.map((status) =>

@@ -25,7 +25,8 @@ const BODY_PARSER_ERRORS: Record<string, CommonErrorCode> = {
 };
 
 /** Errors that mean PostgreSQL cannot be reached, as opposed to a bug in a query. */
-const DATABASE_CONNECTION_ERRORS = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|timeout exceeded when trying to connect|Connection terminated|not connected|the database system is (starting up|shutting down)|terminating connection/i;
+const DATABASE_CONNECTION_ERRORS =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|timeout exceeded when trying to connect|Connection terminated|not connected|the database system is (starting up|shutting down)|terminating connection/i;
 
 interface Problem {
   status: number;
@@ -62,7 +63,7 @@ function describe(exception: unknown): Problem | undefined {
       const response = exception.getResponse();
       const message =
         typeof response === 'object' && response && 'message' in response
-          ? String((response as { message: unknown }).message)
+          ? String(response.message)
           : undefined;
       // Nest's own 404 says "Cannot GET /path": useful and free of internals.
       return { ...COMMON_ERRORS[code], code, detail: status === 404 ? message : undefined };
@@ -99,7 +100,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   /** Also used directly by the Express fallbacks that run outside Nest's exception layer. */
   respond(exception: unknown, request: Request, response: Response): void {
-    const requestId = String(request.id ?? '');
+    const requestId = typeof request.id === 'string' ? request.id : '';
 
     let problem = describe(exception);
     if (!problem && isDatabaseUnavailable(exception)) {

@@ -66,9 +66,7 @@ export interface AppConfig {
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
-    super(
-      `Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
-    );
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
     this.name = 'ConfigValidationError';
   }
 }

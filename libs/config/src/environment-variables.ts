@@ -44,7 +44,12 @@ export const ENVIRONMENT_VARIABLES = {
   },
   LOG_FORMAT: {
     description: 'Log format: json (one JSON object a line) or pretty',
-    schema: z.string().trim().toLowerCase().pipe(z.enum(['json', 'pretty'])).optional(),
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(['json', 'pretty']))
+      .optional(),
   },
   POSTGRES_HOST: {
     description: 'PostgreSQL host; when unset outside production an embedded PostgreSQL is used',
@@ -77,7 +82,10 @@ export const ENVIRONMENT_VARIABLES = {
   },
   REDIS_PORT: { description: 'Redis port', schema: port.optional() },
   REDIS_PASSWORD: { description: 'Redis password', schema: z.string().optional(), secret: true },
-  REDIS_DB: { description: 'Redis database index', schema: z.coerce.number().int().min(0).optional() },
+  REDIS_DB: {
+    description: 'Redis database index',
+    schema: z.coerce.number().int().min(0).optional(),
+  },
   REDIS_KEY_PREFIX: {
     description: 'Prefix of every Redis key this service writes',
     schema: text.optional(),
@@ -113,8 +121,14 @@ export const ENVIRONMENT_VARIABLES = {
     description: 'Minimum password length (production default 12, otherwise 8)',
     schema: z.coerce.number().int().min(6).max(128).optional(),
   },
-  PASSWORD_REQUIRE_UPPERCASE: { description: 'Passwords need an upper-case letter', schema: flag.optional() },
-  PASSWORD_REQUIRE_LOWERCASE: { description: 'Passwords need a lower-case letter', schema: flag.optional() },
+  PASSWORD_REQUIRE_UPPERCASE: {
+    description: 'Passwords need an upper-case letter',
+    schema: flag.optional(),
+  },
+  PASSWORD_REQUIRE_LOWERCASE: {
+    description: 'Passwords need a lower-case letter',
+    schema: flag.optional(),
+  },
   PASSWORD_REQUIRE_DIGITS: { description: 'Passwords need a digit', schema: flag.optional() },
   PASSWORD_REQUIRE_SPECIAL_CHARS: {
     description: 'Passwords need a character that is not a letter or digit',
@@ -148,7 +162,10 @@ export const ENVIRONMENT_VARIABLES = {
     description: 'Name of the organization the seed creates',
     schema: text.max(200).optional(),
   },
-  ADMIN_EMAIL: { description: 'Email of the platform administrator the seed creates', schema: z.email().optional() },
+  ADMIN_EMAIL: {
+    description: 'Email of the platform administrator the seed creates',
+    schema: z.email().optional(),
+  },
   ADMIN_PASSWORD: {
     description: 'Password of the seeded administrator; generated and printed once when unset',
     schema: z.string().optional(),

@@ -5,6 +5,9 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { buildDataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
 
+/** Arbitrary but fixed key of the advisory lock that serialises start-up migrations. */
+const MIGRATION_LOCK_ID = 7_301_942_118;
+
 /** Provides the embedded PostgreSQL when POSTGRES_HOST is unset, or null. */
 @Module({
   providers: [
@@ -52,9 +55,23 @@ export class DatabaseModule implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     if (!this.config.startup.runMigrations) return;
-    const applied = await this.dataSource.runMigrations({ transaction: 'each' });
-    if (applied.length > 0) {
-      this.logger.log(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
+    // Several instances may start at once against one server: a session-level advisory lock
+    // lets one migrate while the others wait, then find nothing pending. The embedded
+    // database has a single connection and a single process, so it needs no lock.
+    const lock = this.config.database.host ? this.dataSource.createQueryRunner() : undefined;
+    try {
+      await lock?.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+      const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+      if (applied.length > 0) {
+        this.logger.log(
+          `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`,
+        );
+      }
+    } finally {
+      await lock
+        ?.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID])
+        .catch(() => undefined);
+      await lock?.release();
     }
   }
 }

@@ -65,9 +65,9 @@ export function buildPinoHttpOptions(config: AppConfig): Options {
     customSuccessMessage: () => 'request completed',
     customErrorMessage: () => 'request failed',
     customSuccessObject: (request, response, value: { responseTime?: number }) =>
-      requestFields(request as RoutedRequest, response, value.responseTime ?? 0),
+      requestFields(request, response, value.responseTime ?? 0),
     customErrorObject: (request, response, _error, value: { responseTime?: number }) =>
-      requestFields(request as RoutedRequest, response, value.responseTime ?? 0),
+      requestFields(request, response, value.responseTime ?? 0),
     // 4xx are the client's business: logged at debug; 5xx at error.
     customLogLevel: (_request, response, error) => {
       if (error || response.statusCode >= 500) return 'error';

@@ -62,6 +62,8 @@ export class OrganizationsService {
   }
 
   async markUsed(manager: EntityManager, membershipId: string): Promise<void> {
-    await manager.getRepository(Membership).update({ id: membershipId }, { lastUsedAt: new Date() });
+    await manager
+      .getRepository(Membership)
+      .update({ id: membershipId }, { lastUsedAt: new Date() });
   }
 }

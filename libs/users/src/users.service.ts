@@ -35,7 +35,7 @@ export class UsersService {
       .createQueryBuilder('user')
       .addSelect('user.passwordHash')
       .where('user.email = :email', { email: normalizeEmail(email) })
-      .getOne() as Promise<UserWithPassword | null>;
+      .getOne();
   }
 
   async findPasswordHash(id: string): Promise<string | null> {
@@ -70,7 +70,10 @@ export class UsersService {
     try {
       return await repository.save(user);
     } catch (error) {
-      if (error instanceof QueryFailedError && (error as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (
+        error instanceof QueryFailedError &&
+        (error as { code?: string }).code === UNIQUE_VIOLATION
+      ) {
         throw new UsersException('USER_EMAIL_TAKEN');
       }
       throw error;

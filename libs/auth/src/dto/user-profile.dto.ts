@@ -36,7 +36,11 @@ export class UserProfileDto {
   @ApiProperty({ format: 'uuid', description: 'Current organization (of the access token)' })
   organization_id!: string;
 
-  @ApiProperty({ example: ['member'], type: [String], description: 'Roles in the current organization' })
+  @ApiProperty({
+    example: ['member'],
+    type: [String],
+    description: 'Roles in the current organization',
+  })
   roles!: string[];
 
   @ApiProperty({ type: [OrganizationMembershipDto] })

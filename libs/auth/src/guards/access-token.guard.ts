@@ -25,8 +25,13 @@ export class AccessTokenGuard extends AuthGuard(ACCESS_TOKEN_STRATEGY) {
     return super.canActivate(context);
   }
 
-  override handleRequest<TUser = Principal>(error: unknown, principal: TUser, info: unknown): TUser {
-    if (error) throw error;
+  override handleRequest<TUser = Principal>(
+    error: unknown,
+    principal: TUser,
+    info: unknown,
+  ): TUser {
+    if (error instanceof Error) throw error;
+    if (error) throw new AuthException('AUTH_INVALID_TOKEN');
     if (!principal) {
       throw new AuthException(info === 'missing' ? 'AUTH_TOKEN_MISSING' : 'AUTH_INVALID_TOKEN');
     }
