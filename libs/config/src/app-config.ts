@@ -58,10 +58,8 @@ export interface AppConfig {
   refreshTokenTtlSeconds: number;
   password: PasswordPolicy;
   hashing: { bcryptRounds: number; concurrency: number; queueLimit: number };
-  features: { sso: boolean; teams: boolean; audit: boolean };
   startup: { runMigrations: boolean; seed: boolean };
   seed: { organizationName: string; adminEmail: string; adminPassword?: string };
-  gracefulShutdownSeconds: number;
 }
 
 export class ConfigValidationError extends Error {
@@ -202,11 +200,6 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       concurrency: raw.HASH_CONCURRENCY ?? Math.max(2, availableParallelism()),
       queueLimit: raw.HASH_QUEUE_LIMIT ?? 64,
     },
-    features: {
-      sso: raw.ENABLE_SSO ?? true,
-      teams: raw.ENABLE_TEAM_MANAGEMENT ?? true,
-      audit: raw.ENABLE_AUDIT_LOGGING ?? true,
-    },
     startup: {
       runMigrations: raw.RUN_MIGRATIONS_ON_START ?? !isProduction,
       seed: raw.SEED_ON_START ?? !isProduction,
@@ -216,6 +209,5 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       adminEmail: (raw.ADMIN_EMAIL ?? 'admin@faultmaven.local').toLowerCase(),
       adminPassword: raw.ADMIN_PASSWORD,
     },
-    gracefulShutdownSeconds: raw.GRACEFUL_SHUTDOWN_TIMEOUT ?? 30,
   };
 }

@@ -143,9 +143,6 @@ export const ENVIRONMENT_VARIABLES = {
     schema: text.optional(),
   },
   BODY_LIMIT: { description: 'Largest accepted JSON body, e.g. 100kb', schema: text.optional() },
-  ENABLE_SSO: { description: 'Enable SAML and OIDC single sign-on', schema: flag.optional() },
-  ENABLE_TEAM_MANAGEMENT: { description: 'Enable team routes', schema: flag.optional() },
-  ENABLE_AUDIT_LOGGING: { description: 'Write audit events', schema: flag.optional() },
   ENABLE_SWAGGER: {
     description: 'Serve the Swagger UI at /enterprise/docs',
     schema: flag.optional(),
@@ -170,10 +167,6 @@ export const ENVIRONMENT_VARIABLES = {
     description: 'Password of the seeded administrator; generated and printed once when unset',
     schema: z.string().optional(),
     secret: true,
-  },
-  GRACEFUL_SHUTDOWN_TIMEOUT: {
-    description: 'Seconds to let in-flight requests finish on SIGTERM',
-    schema: positiveInt.max(600).optional(),
   },
 } satisfies Record<string, VariableSpec>;
 

@@ -21,7 +21,7 @@ import {
 import type { Response } from 'express';
 import { KEY_VALUE_STORE, KeyValueStore, RedisStore } from '@app/cache';
 import { Public } from '@app/common';
-import { HealthReportDto } from './health-report.dto';
+import { DependencyStatusDto, HealthReportDto } from './health-report.dto';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -32,6 +32,7 @@ const CHECK_TIMEOUT_MS = 2000;
  */
 @Public()
 @ApiTags('health')
+@ApiExtraModels(DependencyStatusDto)
 @Controller('health')
 export class HealthController {
   private readonly startedAt = Date.now();
