@@ -20,9 +20,14 @@ const stale = built === 0 || sources.some((source) => newestMtime(source) > buil
 const canBuild = existsSync('node_modules/@nestjs/cli');
 
 if (stale && canBuild) {
-  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build'], {
-    stdio: 'inherit',
-  });
+  try {
+    execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build'], {
+      stdio: 'inherit',
+    });
+  } catch {
+    console.error('The build failed (see above).');
+    process.exit(1);
+  }
 } else if (built === 0) {
   console.error('dist/ is missing and the build tools are not installed: run `npm ci` first.');
   process.exit(1);
