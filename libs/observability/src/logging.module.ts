@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, Params } from 'nestjs-pino';
+import pinoPretty from 'pino-pretty';
 import type { Options } from 'pino-http';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { LOG_FIELDS, REDACTED_PATHS } from './log-fields';
@@ -23,8 +24,8 @@ function endpointOf(request: RoutedRequest): string {
 }
 
 function requestFields(request: RoutedRequest, response: ServerResponse, durationMs: number) {
+  // request_id is already bound to every line of the request (customAttributeKeys below).
   return {
-    [LOG_FIELDS.requestId]: request.id,
     [LOG_FIELDS.traceId]: traceIdOf(request),
     [LOG_FIELDS.userId]: request.user?.userId,
     [LOG_FIELDS.organizationId]: request.user?.organizationId,
@@ -36,8 +37,6 @@ function requestFields(request: RoutedRequest, response: ServerResponse, duratio
 }
 
 export function buildPinoHttpOptions(config: AppConfig): Options {
-  const pretty = config.log.format === 'pretty';
-
   return {
     level: config.log.level,
     messageKey: LOG_FIELDS.message,
@@ -45,22 +44,13 @@ export function buildPinoHttpOptions(config: AppConfig): Options {
     timestamp: () => `,"${LOG_FIELDS.timestamp}":"${new Date().toISOString()}"`,
     formatters: { level: (label) => ({ [LOG_FIELDS.level]: label.toUpperCase() }) },
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-    transport: pretty
-      ? {
-          target: 'pino-pretty',
-          options: {
-            singleLine: true,
-            translateTime: 'SYS:HH:MM:ss.l',
-            messageKey: LOG_FIELDS.message,
-            timestampKey: LOG_FIELDS.timestamp,
-            ignore: `pid,hostname,${LOG_FIELDS.service},${LOG_FIELDS.environment}`,
-          },
-        }
-      : undefined,
     // The id is normally assigned by the first middleware; this covers any request before it.
     genReqId: (request, response) => request.id ?? assignRequestId(request, response),
     customAttributeKeys: { reqId: LOG_FIELDS.requestId },
     quietReqLogger: true,
+    // The completion line carries the flat fields above, not pino-http's raw req/res dumps
+    // (headers, query strings), which could hold more than the logs should.
+    serializers: { req: () => undefined, res: () => undefined },
     autoLogging: { ignore: (request) => QUIET_PATHS.has((request.url ?? '').split('?')[0]) },
     customSuccessMessage: () => 'request completed',
     customErrorMessage: () => 'request failed',
@@ -77,11 +67,30 @@ export function buildPinoHttpOptions(config: AppConfig): Options {
   };
 }
 
+/**
+ * JSON lines on stdout in production; in development the same records pretty-printed in the
+ * main thread (synchronously, so start-up output keeps its order).
+ */
+function buildLoggerParams(config: AppConfig): Params {
+  const options = buildPinoHttpOptions(config);
+  if (config.log.format === 'json') return { pinoHttp: options };
+  const pretty = pinoPretty({
+    sync: true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    messageKey: LOG_FIELDS.message,
+    timestampKey: LOG_FIELDS.timestamp,
+    ignore: `pid,hostname,${LOG_FIELDS.service},${LOG_FIELDS.environment}`,
+  });
+
+  return { pinoHttp: [options, pretty] };
+}
+
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ pinoHttp: buildPinoHttpOptions(config) }),
+      useFactory: buildLoggerParams,
     }),
   ],
 })
