@@ -12,6 +12,7 @@ const swc = {
 };
 
 const libs = [
+  'audit',
   'auth',
   'cache',
   'common',
@@ -20,6 +21,7 @@ const libs = [
   'health',
   'observability',
   'organizations',
+  'teams',
   'users',
 ];
 

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { CacheModule } from '@app/cache';
 import { ProblemDetailsFilter, createValidationPipe } from '@app/common';
@@ -25,6 +26,7 @@ export class AppModule {
         LoggingModule,
         DatabaseModule,
         CacheModule,
+        AuditModule,
         UsersModule,
         OrganizationsModule,
         AuthModule,

@@ -1,9 +1,19 @@
+import { AuditChainHead, AuditEvent } from '@app/audit';
 import { RefreshToken, Session } from '@app/auth';
-import { Membership, Organization } from '@app/organizations';
+import { Membership, Organization, Role } from '@app/organizations';
 import { User } from '@app/users';
 
 /**
  * Every entity, for the CLI's own data source (migration:generate compares them with the
  * database). The HTTP service finds them through autoLoadEntities instead.
  */
-export const ENTITIES = [User, Organization, Membership, Session, RefreshToken];
+export const ENTITIES = [
+  User,
+  Organization,
+  Membership,
+  Role,
+  Session,
+  RefreshToken,
+  AuditEvent,
+  AuditChainHead,
+];

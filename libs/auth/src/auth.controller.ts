@@ -7,16 +7,18 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { AuditContext } from '@app/audit';
 import { ApiProblems, Public } from '@app/common';
 import { AuthService } from './auth.service';
-import { ClientContext } from './decorators/request-context.decorator';
+import { Authenticated } from './decorators/access-policy.decorator';
+import { Actor } from './decorators/actor.decorator';
 import { CurrentPrincipal } from './decorators/current-principal.decorator';
 import { LoginDto } from './dto/login.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { RegisterDto } from './dto/register.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
-import { Principal, RequestContext } from './principal';
+import { Principal } from './principal';
 
 // TODO: per-IP and per-account rate limits on these routes (the guide's 30 requests a minute)
 // and account lockout are not applied yet; until they are, only bcrypt's cost and the bounded
@@ -31,8 +33,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account and join an organization' })
   @ApiCreatedResponse({ type: UserProfileDto })
   @ApiProblems(400, 403, 404, 409, 413, 503)
-  register(@Body() body: RegisterDto): Promise<UserProfileDto> {
-    return this.auth.register(body);
+  register(@Body() body: RegisterDto, @Actor() actor: AuditContext): Promise<UserProfileDto> {
+    return this.auth.register(body, actor);
   }
 
   @Public()
@@ -41,11 +43,8 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 403, 413, 503)
-  login(
-    @Body() body: LoginDto,
-    @ClientContext() context: RequestContext,
-  ): Promise<TokenResponseDto> {
-    return this.auth.login(body, context);
+  login(@Body() body: LoginDto, @Actor() actor: AuditContext): Promise<TokenResponseDto> {
+    return this.auth.login(body, actor);
   }
 
   @Public()
@@ -57,20 +56,22 @@ export class AuthController {
   })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 413, 503)
-  refresh(@Body() body: RefreshDto): Promise<TokenResponseDto> {
-    return this.auth.refresh(body.refresh_token);
+  refresh(@Body() body: RefreshDto, @Actor() actor: AuditContext): Promise<TokenResponseDto> {
+    return this.auth.refresh(body.refresh_token, actor);
   }
 
+  @Authenticated()
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiBearerAuth()
   @ApiOperation({ summary: 'End the current session; its tokens stop working at once' })
   @ApiNoContentResponse({ description: 'Signed out' })
   @ApiProblems(401, 503)
-  logout(@CurrentPrincipal() principal: Principal): Promise<void> {
-    return this.auth.logout(principal);
+  logout(@CurrentPrincipal() principal: Principal, @Actor() actor: AuditContext): Promise<void> {
+    return this.auth.logout(principal, actor);
   }
 
+  @Authenticated()
   @Get('me')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'The signed-in user, the current organization and its roles' })

@@ -23,6 +23,11 @@ export const AUTH_ERRORS = {
     title: "The email's domain is not allowed by this organization",
   },
   AUTH_ORGANIZATION_FULL: { status: 409, title: 'The organization has reached its user limit' },
+  AUTH_PERMISSION_DENIED: { status: 403, title: 'You do not have permission for this action' },
+  AUTH_ACCESS_REVOKED: {
+    status: 401,
+    title: 'Your access to this organization has ended; sign in again',
+  },
 } as const;
 
 export type AuthErrorCode = keyof typeof AUTH_ERRORS;

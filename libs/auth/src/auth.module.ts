@@ -7,6 +7,7 @@ import { OrganizationsModule } from '@app/organizations';
 import { UsersModule } from '@app/users';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { AccessPolicyGuard } from './guards/access-policy.guard';
 import { AccessTokenGuard } from './guards/access-token.guard';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
@@ -31,7 +32,9 @@ import { TokenService } from './token.service';
     TokenService,
     AuthService,
     AccessTokenStrategy,
+    // Guards run in this order: authenticate, then authorize.
     { provide: APP_GUARD, useClass: AccessTokenGuard },
+    { provide: APP_GUARD, useClass: AccessPolicyGuard },
   ],
   exports: [TokenService],
 })

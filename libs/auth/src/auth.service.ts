@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { AuditContext, AuditService } from '@app/audit';
 import { CommonException } from '@app/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import {
@@ -21,7 +22,7 @@ import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
-import { Principal, RequestContext } from './principal';
+import { Principal } from './principal';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 import { TokenService } from './token.service';
@@ -43,9 +44,10 @@ export class AuthService {
     private readonly organizations: OrganizationsService,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenService,
+    private readonly audit: AuditService,
   ) {}
 
-  async register(input: RegisterDto): Promise<UserProfileDto> {
+  async register(input: RegisterDto, actor: AuditContext): Promise<UserProfileDto> {
     const email = normalizeEmail(input.email);
     const policyProblems = checkPasswordPolicy(input.password, this.config.password);
     if (policyProblems.length > 0) {
@@ -78,6 +80,15 @@ export class AuthService {
         created.id,
         REGISTRATION_ROLES,
       );
+      await this.audit.record(manager, actor, {
+        action: 'auth.register',
+        outcome: 'success',
+        organizationId: organization.id,
+        actorUserId: created.id,
+        targetType: 'user',
+        targetId: created.id,
+        details: { roles: REGISTRATION_ROLES },
+      });
 
       return { user: created, membership: joined };
     });
@@ -90,7 +101,7 @@ export class AuthService {
     return toProfile(user, organization.id, [{ ...membership, organization }]);
   }
 
-  async login(input: LoginDto, context: RequestContext): Promise<TokenResponseDto> {
+  async login(input: LoginDto, actor: AuditContext): Promise<TokenResponseDto> {
     const user = await this.users.findByEmailWithPassword(input.email);
     // Unknown email, SSO-only account, disabled account and wrong password cost the same
     // work and get the same answer.
@@ -100,6 +111,7 @@ export class AuthService {
         : { valid: await this.hasher.verifyDummy(input.password), needsRehash: false };
     if (!user || !verified.valid || !user.isActive) {
       this.logger.warn({ event: 'login_failed', user_id: user?.id });
+      await this.recordFailedLogin(actor, user?.id ?? null, input.organization_id);
       throw new AuthException('AUTH_INVALID_CREDENTIALS');
     }
     if (verified.needsRehash) this.upgradeHash(user.id, input.password);
@@ -109,7 +121,18 @@ export class AuthService {
       await this.users.recordLogin(user.id, manager);
       await this.organizations.markUsed(manager, membership.id);
 
-      return this.openSession(manager, user.id, membership, context);
+      const tokens = await this.openSession(manager, user.id, membership, actor);
+      await this.audit.record(manager, actor, {
+        action: 'auth.login',
+        outcome: 'success',
+        organizationId: membership.organizationId,
+        actorUserId: user.id,
+        targetType: 'session',
+        targetId: tokens.session_id,
+        details: { method: 'password' },
+      });
+
+      return tokens.response;
     });
     this.logger.log({
       event: 'login_succeeded',
@@ -124,7 +147,7 @@ export class AuthService {
    * Exchanges a refresh token for a new pair. The presented token is spent; presenting it
    * again revokes the whole session, since only a thief or a replay would do that.
    */
-  async refresh(refreshToken: string): Promise<TokenResponseDto> {
+  async refresh(refreshToken: string, actor: AuditContext): Promise<TokenResponseDto> {
     const hash = this.tokens.hashRefreshToken(refreshToken);
     const outcome = await this.dataSource.transaction(async (manager): Promise<RefreshOutcome> => {
       const stored = await manager
@@ -147,6 +170,15 @@ export class AuthService {
       }
       if (stored.usedAt) {
         await this.revokeSessionRow(manager, session.id, 'refresh_token_reuse');
+        await this.audit.record(manager, actor, {
+          action: 'auth.refresh_token_reused',
+          outcome: 'denied',
+          organizationId: session.organizationId,
+          actorUserId: session.userId,
+          targetType: 'session',
+          targetId: session.id,
+          details: { session_revoked: true },
+        });
         return { ok: false, error: 'AUTH_REFRESH_TOKEN_REUSED', sessionId: session.id };
       }
 
@@ -163,6 +195,14 @@ export class AuthService {
 
       await manager.getRepository(RefreshToken).update({ id: stored.id }, { usedAt: now });
       await sessions.update({ id: session.id }, { lastUsedAt: now });
+      await this.audit.record(manager, actor, {
+        action: 'auth.token_refreshed',
+        outcome: 'success',
+        organizationId: session.organizationId,
+        actorUserId: session.userId,
+        targetType: 'session',
+        targetId: session.id,
+      });
 
       return { ok: true, tokens: await this.issueTokens(manager, session, membership.roles) };
     });
@@ -179,10 +219,16 @@ export class AuthService {
   }
 
   /** Ends the caller's session: its refresh tokens and every access token of it stop working. */
-  async logout(principal: Principal): Promise<void> {
-    await this.dataSource.transaction((manager) =>
-      this.revokeSessionRow(manager, principal.sessionId, 'logout'),
-    );
+  async logout(principal: Principal, actor: AuditContext): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.revokeSessionRow(manager, principal.sessionId, 'logout');
+      await this.audit.record(manager, actor, {
+        action: 'auth.logout',
+        outcome: 'success',
+        targetType: 'session',
+        targetId: principal.sessionId,
+      });
+    });
     await Promise.all([
       this.tokens.revokeAccessToken(principal),
       this.tokens.revokeSessionAccess(principal.sessionId),
@@ -202,6 +248,33 @@ export class AuthService {
     if (!user || !user.isActive) throw new AuthException('AUTH_INVALID_TOKEN');
 
     return toProfile(user, principal.organizationId, memberships);
+  }
+
+  /**
+   * A failed login is recorded in the organization the user would have entered, so its
+   * admins see it; an unknown email goes to the platform chain, with no email stored.
+   */
+  private async recordFailedLogin(
+    actor: AuditContext,
+    userId: string | null,
+    requestedOrganizationId?: string,
+  ): Promise<void> {
+    let organizationId: string | null = null;
+    if (userId) {
+      const memberships = await this.organizations.listActiveMemberships(userId);
+      const chosen =
+        memberships.find((m) => m.organizationId === requestedOrganizationId) ?? memberships[0];
+      organizationId = chosen?.organizationId ?? null;
+    }
+    await this.dataSource.transaction((manager) =>
+      this.audit.record(manager, actor, {
+        action: 'auth.login',
+        outcome: 'failure',
+        organizationId,
+        actorUserId: userId,
+        details: { method: 'password', reason: 'invalid_credentials' },
+      }),
+    );
   }
 
   private checkRegistrationPolicy(organization: Organization, email: string): void {
@@ -254,8 +327,8 @@ export class AuthService {
     manager: EntityManager,
     userId: string,
     membership: Membership,
-    context: RequestContext,
-  ): Promise<TokenResponseDto> {
+    actor: AuditContext,
+  ): Promise<{ response: TokenResponseDto; session_id: string }> {
     const now = new Date();
     const session = await manager.getRepository(Session).save(
       manager.getRepository(Session).create({
@@ -263,12 +336,15 @@ export class AuthService {
         organizationId: membership.organizationId,
         lastUsedAt: now,
         expiresAt: new Date(now.getTime() + this.config.refreshTokenTtlSeconds * 1000),
-        ipAddress: context.ip?.slice(0, 45) ?? null,
-        userAgent: context.userAgent,
+        ipAddress: actor.ip?.slice(0, 45) ?? null,
+        userAgent: actor.userAgent,
       }),
     );
 
-    return this.issueTokens(manager, session, membership.roles);
+    return {
+      response: await this.issueTokens(manager, session, membership.roles),
+      session_id: session.id,
+    };
   }
 
   private async issueTokens(

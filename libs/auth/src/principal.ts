@@ -8,9 +8,3 @@ export interface Principal {
   /** Expiry of the access token, in seconds since the epoch. */
   expiresAt: number;
 }
-
-/** Where a request came from, recorded on sessions (and later in audit events). */
-export interface RequestContext {
-  ip: string | null;
-  userAgent: string | null;
-}

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { createSigner, createVerifier } from 'fast-jwt';
-import { KEY_VALUE_STORE, KeyValueStore } from '@app/cache';
+import { KEY_VALUE_STORE, KeyValueStore, RevocationKeys } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AuthException } from './auth.exception';
 import { Principal } from './principal';
@@ -23,9 +23,6 @@ export interface IssuedAccessToken {
   tokenId: string;
   expiresIn: number;
 }
-
-const REVOKED_TOKEN_PREFIX = 'revoked:jti:';
-const REVOKED_SESSION_PREFIX = 'revoked:sid:';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -90,11 +87,13 @@ export class TokenService {
   /** Verifies signature, algorithm, issuer, audience, expiry and type, then revocation. */
   async authenticate(token: string): Promise<Principal> {
     const principal = this.decode(token);
-    const [tokenRevoked, sessionRevoked] = await this.store.getMany([
-      REVOKED_TOKEN_PREFIX + principal.tokenId,
-      REVOKED_SESSION_PREFIX + principal.sessionId,
+    const revocations = await this.store.getMany([
+      RevocationKeys.token(principal.tokenId),
+      RevocationKeys.session(principal.sessionId),
+      RevocationKeys.organization(principal.organizationId),
+      RevocationKeys.membership(principal.organizationId, principal.userId),
     ]);
-    if (tokenRevoked !== null || sessionRevoked !== null) {
+    if (revocations.some((value) => value !== null)) {
       throw new AuthException('AUTH_TOKEN_REVOKED');
     }
 
@@ -105,12 +104,12 @@ export class TokenService {
   async revokeAccessToken(principal: Principal): Promise<void> {
     const remaining = principal.expiresAt - Math.floor(Date.now() / 1000);
     if (remaining > 0)
-      await this.store.set(REVOKED_TOKEN_PREFIX + principal.tokenId, '1', remaining);
+      await this.store.set(RevocationKeys.token(principal.tokenId), '1', remaining);
   }
 
   /** Makes every access token of a session unusable; none outlives the access-token lifetime. */
   async revokeSessionAccess(sessionId: string): Promise<void> {
-    await this.store.set(REVOKED_SESSION_PREFIX + sessionId, '1', this.accessTtl);
+    await this.store.set(RevocationKeys.session(sessionId), '1', this.accessTtl);
   }
 
   newRefreshToken(): { token: string; hash: string } {

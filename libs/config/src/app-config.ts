@@ -58,6 +58,8 @@ export interface AppConfig {
   refreshTokenTtlSeconds: number;
   password: PasswordPolicy;
   hashing: { bcryptRounds: number; concurrency: number; queueLimit: number };
+  features: { teams: boolean; audit: boolean };
+  audit: { retentionDays: number };
   startup: { runMigrations: boolean; seed: boolean };
   seed: { organizationName: string; adminEmail: string; adminPassword?: string };
 }
@@ -200,6 +202,11 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       concurrency: raw.HASH_CONCURRENCY ?? Math.max(2, availableParallelism()),
       queueLimit: raw.HASH_QUEUE_LIMIT ?? 64,
     },
+    features: {
+      teams: raw.ENABLE_TEAM_MANAGEMENT ?? true,
+      audit: raw.ENABLE_AUDIT_LOGGING ?? true,
+    },
+    audit: { retentionDays: raw.AUDIT_RETENTION_DAYS ?? 365 },
     startup: {
       runMigrations: raw.RUN_MIGRATIONS_ON_START ?? !isProduction,
       seed: raw.SEED_ON_START ?? !isProduction,

@@ -143,6 +143,18 @@ export const ENVIRONMENT_VARIABLES = {
     schema: text.optional(),
   },
   BODY_LIMIT: { description: 'Largest accepted JSON body, e.g. 100kb', schema: text.optional() },
+  ENABLE_TEAM_MANAGEMENT: {
+    description: 'Serve the team routes (off: they answer 404 and leave the OpenAPI document)',
+    schema: flag.optional(),
+  },
+  ENABLE_AUDIT_LOGGING: {
+    description: 'Write audit events for authentication and administrative changes',
+    schema: flag.optional(),
+  },
+  AUDIT_RETENTION_DAYS: {
+    description: 'Age in days after which `npm run audit:purge` deletes audit events',
+    schema: positiveInt.max(36500).optional(),
+  },
   ENABLE_SWAGGER: {
     description: 'Serve the Swagger UI at /enterprise/docs',
     schema: flag.optional(),

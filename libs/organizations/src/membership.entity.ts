@@ -10,9 +10,6 @@ import {
 import { User } from '@app/users';
 import { Organization } from './organization.entity';
 
-export const BUILT_IN_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
-export type BuiltInRole = (typeof BUILT_IN_ROLES)[number];
-
 export const MEMBERSHIP_STATUSES = ['active', 'deactivated'] as const;
 export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number];
 

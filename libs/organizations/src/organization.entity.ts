@@ -47,6 +47,9 @@ export class Organization {
   @Column({ name: 'require_sso', type: 'boolean', default: false })
   requireSso!: boolean;
 
+  @Column({ name: 'contact_name', type: 'varchar', length: 200, nullable: true })
+  contactName!: string | null;
+
   @Column({ name: 'contact_email', type: 'varchar', length: 254, nullable: true })
   contactEmail!: string | null;
 
