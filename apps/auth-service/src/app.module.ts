@@ -8,7 +8,8 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
 import { LoggingModule } from '@app/observability';
-import { OrganizationsModule } from '@app/organizations';
+import { InvitationsModule, OrganizationsModule } from '@app/organizations';
+import { TeamsModule } from '@app/teams';
 import { UsersModule } from '@app/users';
 import { StartupSeeder } from './startup-seeder';
 
@@ -29,7 +30,10 @@ export class AppModule {
         AuditModule,
         UsersModule,
         OrganizationsModule,
+        InvitationsModule,
         AuthModule,
+        // Off, the team routes are not mounted at all: 404 and absent from the OpenAPI document.
+        ...(config.features.teams ? [TeamsModule] : []),
         HealthModule,
       ],
       providers: [

@@ -1,6 +1,7 @@
 import { AuditChainHead, AuditEvent } from '@app/audit';
 import { RefreshToken, Session } from '@app/auth';
-import { Membership, Organization, Role } from '@app/organizations';
+import { Invitation, Membership, Organization, Role } from '@app/organizations';
+import { Team, TeamMember } from '@app/teams';
 import { User } from '@app/users';
 
 /**
@@ -12,6 +13,9 @@ export const ENTITIES = [
   Organization,
   Membership,
   Role,
+  Invitation,
+  Team,
+  TeamMember,
   Session,
   RefreshToken,
   AuditEvent,

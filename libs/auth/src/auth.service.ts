@@ -4,6 +4,8 @@ import { AuditContext, AuditService } from '@app/audit';
 import { CommonException } from '@app/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import {
+  InvitationsException,
+  InvitationsService,
   Membership,
   Organization,
   OrganizationsException,
@@ -45,6 +47,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
+    private readonly invitations: InvitationsService,
   ) {}
 
   async register(input: RegisterDto, actor: AuditContext): Promise<UserProfileDto> {
@@ -57,6 +60,11 @@ export class AuthService {
         policyProblems.map((message) => ({ field: 'password', message })),
       );
     }
+    if (input.invitation_token !== undefined) {
+      return this.registerWithInvitation(input, email, input.invitation_token, actor);
+    }
+    // The DTO requires organization_id whenever there is no invitation token.
+    if (!input.organization_id) throw new OrganizationsException('ORGANIZATION_NOT_FOUND');
     const organization = await this.organizations.findById(input.organization_id);
     if (!organization) throw new OrganizationsException('ORGANIZATION_NOT_FOUND');
     this.checkRegistrationPolicy(organization, email);
@@ -99,6 +107,61 @@ export class AuthService {
     });
 
     return toProfile(user, organization.id, [{ ...membership, organization }]);
+  }
+
+  /**
+   * Registration through an invitation: the invitation, not the organization's registration
+   * policy, decides who may join, so an invitation-only organization admits the invited
+   * address. The user, the membership and the acceptance commit together or not at all.
+   */
+  private async registerWithInvitation(
+    input: RegisterDto,
+    email: string,
+    token: string,
+    actor: AuditContext,
+  ): Promise<UserProfileDto> {
+    const invitation = await this.invitations.checkAcceptable(token, email);
+    if (input.organization_id && input.organization_id !== invitation.organizationId) {
+      throw new InvitationsException('INVITATION_ORGANIZATION_MISMATCH');
+    }
+    if (await this.users.findByEmailWithPassword(email)) {
+      throw new UsersException('USER_EMAIL_TAKEN');
+    }
+
+    const passwordHash = await this.hasher.hash(input.password);
+    const { user, admission } = await this.dataSource.transaction(async (manager) => {
+      const locked = await this.invitations.lockForAcceptance(manager, token, email);
+      const created = await this.users.create(manager, {
+        email,
+        passwordHash,
+        firstName: input.first_name,
+        lastName: input.last_name,
+      });
+      const admitted = await this.invitations.admit(manager, locked, created.id, actor);
+      await this.audit.record(manager, actor, {
+        action: 'auth.register',
+        outcome: 'success',
+        organizationId: locked.organizationId,
+        actorUserId: created.id,
+        targetType: 'user',
+        targetId: created.id,
+        details: { roles: locked.roles, invitation_id: locked.id },
+      });
+
+      return { user: created, admission: admitted };
+    });
+    await this.invitations.afterAdmission(admission);
+    const organizationId = admission.membership.organizationId;
+    const organization = await this.organizations.findById(organizationId);
+    this.logger.log({
+      event: 'user_registered',
+      user_id: user.id,
+      organization_id: organizationId,
+    });
+
+    return toProfile(user, organizationId, [
+      { ...admission.membership, organization: organization ?? undefined },
+    ]);
   }
 
   async login(input: LoginDto, actor: AuditContext): Promise<TokenResponseDto> {

@@ -60,6 +60,7 @@ export interface AppConfig {
   hashing: { bcryptRounds: number; concurrency: number; queueLimit: number };
   features: { teams: boolean; audit: boolean };
   audit: { retentionDays: number };
+  invitations: { expireDays: number };
   startup: { runMigrations: boolean; seed: boolean };
   seed: { organizationName: string; adminEmail: string; adminPassword?: string };
 }
@@ -207,6 +208,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audit: raw.ENABLE_AUDIT_LOGGING ?? true,
     },
     audit: { retentionDays: raw.AUDIT_RETENTION_DAYS ?? 365 },
+    invitations: { expireDays: raw.INVITATION_EXPIRE_DAYS ?? 7 },
     startup: {
       runMigrations: raw.RUN_MIGRATIONS_ON_START ?? !isProduction,
       seed: raw.SEED_ON_START ?? !isProduction,

@@ -147,6 +147,10 @@ export const ENVIRONMENT_VARIABLES = {
     description: 'Serve the team routes (off: they answer 404 and leave the OpenAPI document)',
     schema: flag.optional(),
   },
+  INVITATION_EXPIRE_DAYS: {
+    description: 'Days an invitation to an organization can be accepted before it expires',
+    schema: positiveInt.max(365).optional(),
+  },
   ENABLE_AUDIT_LOGGING: {
     description: 'Write audit events for authentication and administrative changes',
     schema: flag.optional(),

@@ -1,5 +1,13 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsString, IsUUID, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsEmail,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
 import { Trim } from './trim';
 
 export class RegisterDto {
@@ -33,7 +41,26 @@ export class RegisterDto {
   @MaxLength(100)
   last_name!: string;
 
-  @ApiProperty({ format: 'uuid', description: 'The organization to join' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'The organization to join; required without `invitation_token`, and with one it must be ' +
+      "the invitation's organization",
+  })
+  @ValidateIf(
+    (dto: RegisterDto) => dto.invitation_token === undefined || dto.organization_id !== undefined,
+  )
   @IsUUID('all', { message: 'organization_id must be a UUID' })
-  organization_id!: string;
+  organization_id?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Token of an invitation sent to this email: joins its organization with the invited ' +
+      'roles and teams, even when the organization only admits invited people',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(512)
+  invitation_token?: string;
 }

@@ -1,0 +1,11 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { PaginationQueryDto } from '@app/common';
+
+export class ListTeamsQueryDto extends PaginationQueryDto {
+  @ApiPropertyOptional({ description: 'Matches part of the name or slug, case-insensitively' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  search?: string;
+}

@@ -1,0 +1,28 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { SLUG_PATTERN, trim } from './create-team.dto';
+
+export class UpdateTeamDto {
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  @Matches(SLUG_PATTERN, { message: 'slug must be lower-case letters, digits and hyphens' })
+  slug?: string;
+
+  @ApiPropertyOptional({ maxLength: 500, nullable: true, type: String, description: 'null clears' })
+  @ValidateIf((_dto, value) => value !== null && value !== undefined)
+  @Transform(trim)
+  @IsString()
+  @MaxLength(500)
+  description?: string | null;
+}
