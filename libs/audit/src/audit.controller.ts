@@ -24,7 +24,7 @@ export class AuditController {
       'Filters combine with AND. Pass `next_cursor` as `cursor` for the next page; a cursor ' +
       'stays valid while events are appended.',
   })
-  @ApiOkResponse({ type: AuditEventPageDto })
+  @ApiOkResponse({ type: AuditEventPageDto, description: 'A page of events, newest first' })
   @ApiProblems(400, 401, 403, 503)
   list(
     @CurrentPrincipal() principal: Principal,
@@ -71,7 +71,10 @@ export class AuditController {
       'Recomputes every hash from the anchor left by the last retention purge to the newest ' +
       'event and reports the first event that was altered or removed.',
   })
-  @ApiOkResponse({ type: AuditVerificationDto })
+  @ApiOkResponse({
+    type: AuditVerificationDto,
+    description: 'Whether the chain is intact, and where it first is not',
+  })
   @ApiProblems(401, 403, 503)
   verify(@CurrentPrincipal() principal: Principal): Promise<AuditVerificationDto> {
     return this.auditQuery.verify(principal.organizationId);

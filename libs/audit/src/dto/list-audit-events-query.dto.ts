@@ -23,6 +23,7 @@ export class ListAuditEventsQueryDto extends AuditTimeRangeQueryDto {
 
   @ApiPropertyOptional({
     example: 'auth.*',
+    maxLength: 100,
     description: 'An exact action (`auth.login`) or a prefix ending in `.*` (`auth.*`)',
   })
   @IsOptional()
@@ -33,13 +34,13 @@ export class ListAuditEventsQueryDto extends AuditTimeRangeQueryDto {
   })
   action?: string;
 
-  @ApiPropertyOptional({ example: 'session' })
+  @ApiPropertyOptional({ example: 'session', maxLength: 50 })
   @IsOptional()
   @IsString()
   @MaxLength(50)
   target_type?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 100 })
   @IsOptional()
   @IsString()
   @MaxLength(100)
@@ -50,7 +51,7 @@ export class ListAuditEventsQueryDto extends AuditTimeRangeQueryDto {
   @IsIn(AUDIT_OUTCOMES)
   outcome?: AuditOutcome;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -58,7 +59,7 @@ export class ListAuditEventsQueryDto extends AuditTimeRangeQueryDto {
   @Max(200)
   limit: number = 50;
 
-  @ApiPropertyOptional({ description: '`next_cursor` of the previous page' })
+  @ApiPropertyOptional({ maxLength: 200, description: '`next_cursor` of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
