@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { AuditModule } from '@app/audit';
+import { AuditApiModule, AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { CacheModule } from '@app/cache';
 import { ProblemDetailsFilter, createValidationPipe } from '@app/common';
@@ -35,6 +35,9 @@ export class AppModule {
         // Off, the team routes are not mounted at all: 404 and absent from the OpenAPI document.
         ...(config.features.teams ? [TeamsModule] : []),
         HealthModule,
+        // Without audit logging the routes do not exist at all (404, absent from OpenAPI);
+        // the writer above stays, as a no-op, for the features that call it.
+        ...(config.features.audit ? [AuditApiModule] : []),
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

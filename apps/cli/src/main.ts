@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { AuditChainPurge, purgeAuditEvents, retentionCutoff } from '@app/audit';
 import {
   AppConfig,
   ConfigValidationError,
@@ -24,6 +25,7 @@ Commands:
   migration:show             list migrations, [X] = applied
   migration:generate <Name>  write a migration for entity changes (PascalCase name)
   seed                       create the default organization and platform admin (idempotent)
+  audit:purge                delete audit events older than AUDIT_RETENTION_DAYS, per chain
 `;
 
 async function seed(config: AppConfig): Promise<string> {
@@ -45,6 +47,29 @@ async function seed(config: AppConfig): Promise<string> {
   } finally {
     await app.close();
   }
+}
+
+async function purgeAudit(config: AppConfig): Promise<string> {
+  const cutoff = retentionCutoff(config.audit.retentionDays);
+  const results = await withDataSource(config, (dataSource) =>
+    purgeAuditEvents(dataSource, { cutoff }),
+  );
+  const lines = results.map(describePurge);
+  const removed = results.reduce((sum, result) => sum + result.removed, 0);
+  lines.push(
+    `Removed ${removed} audit events older than ${cutoff.toISOString()} ` +
+      `(${config.audit.retentionDays} days) from ${results.length} chains`,
+  );
+
+  return lines.join('\n');
+}
+
+function describePurge(result: AuditChainPurge): string {
+  if (result.skippedReason) {
+    return `${result.organizationId}: skipped, the events to remove do not verify (${result.skippedReason})`;
+  }
+
+  return `${result.organizationId}: removed ${result.removed} events, anchor at sequence ${result.anchorSequence}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -76,6 +101,9 @@ async function main(argv: string[]): Promise<number> {
       break;
     case 'seed':
       output = await seed(config);
+      break;
+    case 'audit:purge':
+      output = await purgeAudit(config);
       break;
     default:
       process.stderr.write(USAGE);

@@ -1,0 +1,67 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { AUDIT_OUTCOMES, AuditOutcome } from '../audit-event.entity';
+import { AuditTimeRangeQueryDto } from './audit-time-range-query.dto';
+
+/** Filters and keyset pagination of `GET audit/events`. */
+export class ListAuditEventsQueryDto extends AuditTimeRangeQueryDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only events by this user' })
+  @IsOptional()
+  @IsUUID('all', { message: 'actor_id must be a UUID' })
+  actor_id?: string;
+
+  @ApiPropertyOptional({
+    example: 'auth.*',
+    maxLength: 100,
+    description: 'An exact action (`auth.login`) or a prefix ending in `.*` (`auth.*`)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  @Matches(/^[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?$/, {
+    message: 'action must be an action like auth.login or a prefix like auth.*',
+  })
+  action?: string;
+
+  @ApiPropertyOptional({ example: 'session', maxLength: 50 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  target_type?: string;
+
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  target_id?: string;
+
+  @ApiPropertyOptional({ enum: AUDIT_OUTCOMES })
+  @IsOptional()
+  @IsIn(AUDIT_OUTCOMES)
+  outcome?: AuditOutcome;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit: number = 50;
+
+  @ApiPropertyOptional({ maxLength: 200, description: '`next_cursor` of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
