@@ -8,7 +8,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
 import { LoggingModule } from '@app/observability';
-import { OrganizationsModule } from '@app/organizations';
+import { OrganizationsAdminModule, OrganizationsModule } from '@app/organizations';
 import { UsersModule } from '@app/users';
 import { StartupSeeder } from './startup-seeder';
 
@@ -30,6 +30,7 @@ export class AppModule {
         UsersModule,
         OrganizationsModule,
         AuthModule,
+        OrganizationsAdminModule,
         HealthModule,
       ],
       providers: [
