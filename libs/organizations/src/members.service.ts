@@ -303,8 +303,8 @@ export class MembersService {
       );
       if (missing.length > 0) return { missing };
       if (added.length === 0 && removed.length === 0) return { changed: false };
-      if (wanted.length === 0) throw new OrganizationsException('MEMBER_ROLE_REQUIRED');
       if (removed.includes('owner')) await this.checkNotLastOwner(manager, organizationId, member);
+      if (wanted.length === 0) throw new OrganizationsException('MEMBER_ROLE_REQUIRED');
 
       await updateMembership(manager, organizationId, userId, { roles: wanted });
       await this.recordMemberChange(manager, actor, options.action, userId, { added, removed });
