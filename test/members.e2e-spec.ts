@@ -448,6 +448,8 @@ describe('members', () => {
         .filter((e) => e.target_id === member.userId && e.action.startsWith('member.'))
         .map((e) => e.action);
       expect(actions).toEqual(['member.deactivated', 'member.reactivated']);
+      const [deactivation] = await auditEvents(t.dataSource, organization.id, 'member.deactivated');
+      expect(deactivation.details).toEqual({ sessions_revoked: 1 });
     });
 
     it('reactivation respects max_users', async () => {

@@ -395,7 +395,7 @@ describe('organizations', () => {
       expect(sessions.every((s) => s.revoked_reason === 'organization_deleted')).toBe(true);
       const [event] = await auditEvents(t.dataSource, organization.id, 'organization.deleted');
       expect(event).toMatchObject({ outcome: 'success', actor_user_id: platformAdmin.userId });
-      expect(event.details).toMatchObject({ slug: organization.slug });
+      expect(event.details).toEqual({ slug: organization.slug, sessions_revoked: sessions.length });
 
       const read = await as(platformAdmin).get(`/organizations/${organization.id}`).expect(404);
       expect(read.body.code).toBe('ORGANIZATION_NOT_FOUND');

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { KEY_VALUE_STORE, KeyValueStore, RevocationKeys } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { modifyReturning } from './sql';
 
 /**
  * Ends access that an administrative change took away. The session rows are marked revoked
@@ -26,7 +27,8 @@ export class AccessRevocationService {
     organizationId: string,
     reason: string,
   ): Promise<number> {
-    const rows = await manager.query<{ id: string }[]>(
+    const rows = await modifyReturning<{ id: string }>(
+      manager,
       `UPDATE sessions SET revoked_at = now(), revoked_reason = $2
         WHERE organization_id = $1 AND revoked_at IS NULL RETURNING id`,
       [organizationId, reason],
@@ -42,7 +44,8 @@ export class AccessRevocationService {
     userId: string,
     reason: string,
   ): Promise<number> {
-    const rows = await manager.query<{ id: string }[]>(
+    const rows = await modifyReturning<{ id: string }>(
+      manager,
       `UPDATE sessions SET revoked_at = now(), revoked_reason = $3
         WHERE organization_id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id`,
       [organizationId, userId, reason],

@@ -21,7 +21,7 @@ import {
   isPermission,
 } from './permissions';
 import { Role } from './role.entity';
-import { isUniqueViolation } from './sql';
+import { isUniqueViolation, modifyReturning } from './sql';
 
 /** What a set of role keys grants in one organization, and which keys do not exist there. */
 export interface ResolvedRoles {
@@ -200,7 +200,8 @@ export class RolesService {
       const missing = missingPermissions({ ...caller, permissions: current }, role.permissions);
       if (missing.length > 0) return { missing };
 
-      const affected = await manager.query<{ user_id: string }[]>(
+      const affected = await modifyReturning<{ user_id: string }>(
+        manager,
         `UPDATE memberships SET roles = array_remove(roles, $2::text), updated_at = now()
           WHERE organization_id = $1 AND $2::text = ANY (roles) RETURNING user_id`,
         [organizationId, role.key],
