@@ -435,3 +435,66 @@ describe('organizations', () => {
     });
   });
 });
+
+describe('organizations, members and roles in the OpenAPI document', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('documents every route with a tag, bearer security, a typed success and problems', async () => {
+    const response = await request(t.server).get('/enterprise/docs-json').expect(200);
+    const paths = response.body.paths as Record<string, Record<string, OpenApiOperation>>;
+    const expected: [string, string][] = [
+      ['/api/v1/enterprise/organizations', 'post'],
+      ['/api/v1/enterprise/organizations', 'get'],
+      ['/api/v1/enterprise/organizations/current', 'get'],
+      ['/api/v1/enterprise/organizations/current', 'patch'],
+      ['/api/v1/enterprise/organizations/{id}', 'get'],
+      ['/api/v1/enterprise/organizations/{id}', 'patch'],
+      ['/api/v1/enterprise/organizations/{id}', 'delete'],
+      ['/api/v1/enterprise/members', 'get'],
+      ['/api/v1/enterprise/members/{user_id}', 'get'],
+      ['/api/v1/enterprise/members/{user_id}', 'delete'],
+      ['/api/v1/enterprise/members/{user_id}/roles', 'put'],
+      ['/api/v1/enterprise/members/{user_id}/roles/{role}', 'post'],
+      ['/api/v1/enterprise/members/{user_id}/roles/{role}', 'delete'],
+      ['/api/v1/enterprise/members/{user_id}/deactivate', 'post'],
+      ['/api/v1/enterprise/members/{user_id}/reactivate', 'post'],
+      ['/api/v1/enterprise/permissions', 'get'],
+      ['/api/v1/enterprise/roles', 'get'],
+      ['/api/v1/enterprise/roles', 'post'],
+      ['/api/v1/enterprise/roles/{id}', 'get'],
+      ['/api/v1/enterprise/roles/{id}', 'patch'],
+      ['/api/v1/enterprise/roles/{id}', 'delete'],
+      ['/api/v1/enterprise/auth/switch-organization', 'post'],
+    ];
+
+    for (const [path, method] of expected) {
+      const operation = paths[path]?.[method];
+      expect({ path, method, documented: Boolean(operation) }).toEqual({
+        path,
+        method,
+        documented: true,
+      });
+      expect(operation.tags?.length).toBeGreaterThan(0);
+      expect(operation.summary).toBeTruthy();
+      expect(operation.security).toEqual([{ bearer: [] }]);
+      expect(operation.responses['401']).toBeDefined();
+      const success = Object.keys(operation.responses).find((status) => status.startsWith('2'));
+      expect(success).toBeDefined();
+    }
+  });
+});
+
+interface OpenApiOperation {
+  tags?: string[];
+  summary?: string;
+  security?: unknown[];
+  responses: Record<string, unknown>;
+}
