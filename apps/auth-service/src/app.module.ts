@@ -8,7 +8,11 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
 import { LoggingModule } from '@app/observability';
-import { InvitationsModule, OrganizationsModule } from '@app/organizations';
+import {
+  InvitationsModule,
+  OrganizationsAdminModule,
+  OrganizationsModule,
+} from '@app/organizations';
 import { TeamsModule } from '@app/teams';
 import { UsersModule } from '@app/users';
 import { StartupSeeder } from './startup-seeder';
@@ -32,6 +36,7 @@ export class AppModule {
         OrganizationsModule,
         InvitationsModule,
         AuthModule,
+        OrganizationsAdminModule,
         // Off, the team routes are not mounted at all: 404 and absent from the OpenAPI document.
         ...(config.features.teams ? [TeamsModule] : []),
         HealthModule,

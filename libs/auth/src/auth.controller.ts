@@ -16,6 +16,7 @@ import { CurrentPrincipal } from './decorators/current-principal.decorator';
 import { LoginDto } from './dto/login.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { RegisterDto } from './dto/register.dto';
+import { SwitchOrganizationDto } from './dto/switch-organization.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
 import { Principal } from './principal';
@@ -69,6 +70,26 @@ export class AuthController {
   @ApiProblems(401, 503)
   logout(@CurrentPrincipal() principal: Principal, @Actor() actor: AuditContext): Promise<void> {
     return this.auth.logout(principal, actor);
+  }
+
+  @Authenticated()
+  @Post('switch-organization')
+  @HttpCode(HttpStatus.OK)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Get tokens for another organization you belong to',
+    description:
+      'Opens a new session in that organization; the current session and its tokens stay ' +
+      'valid.',
+  })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiProblems(400, 401, 403, 413, 503)
+  switchOrganization(
+    @Body() body: SwitchOrganizationDto,
+    @CurrentPrincipal() principal: Principal,
+    @Actor() actor: AuditContext,
+  ): Promise<TokenResponseDto> {
+    return this.auth.switchOrganization(principal, body.organization_id, actor);
   }
 
   @Authenticated()

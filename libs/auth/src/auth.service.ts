@@ -303,6 +303,60 @@ export class AuthService {
     });
   }
 
+  /**
+   * Issues tokens for another organization the user is an active member of, in a new
+   * session; nothing else is revoked. A refusal is audited in the current organization.
+   */
+  async switchOrganization(
+    principal: Principal,
+    organizationId: string,
+    actor: AuditContext,
+  ): Promise<TokenResponseDto> {
+    const [user, membership] = await Promise.all([
+      this.users.findById(principal.userId),
+      this.organizations.findActiveMembership(principal.userId, organizationId),
+    ]);
+    if (!user?.isActive || !membership) {
+      this.logger.warn({
+        event: 'organization_switch_denied',
+        user_id: principal.userId,
+        organization_id: organizationId,
+      });
+      await this.dataSource.transaction((manager) =>
+        this.audit.record(manager, actor, {
+          action: 'auth.organization_switched',
+          outcome: 'denied',
+          targetType: 'organization',
+          targetId: organizationId,
+          details: { reason: 'no_active_membership' },
+        }),
+      );
+      throw new AuthException('AUTH_ORGANIZATION_ACCESS_DENIED');
+    }
+
+    const response = await this.dataSource.transaction(async (manager) => {
+      await this.organizations.markUsed(manager, membership.id);
+      const tokens = await this.openSession(manager, user.id, membership, actor);
+      await this.audit.record(manager, actor, {
+        action: 'auth.organization_switched',
+        outcome: 'success',
+        organizationId,
+        targetType: 'session',
+        targetId: tokens.session_id,
+        details: { from_organization_id: principal.organizationId },
+      });
+
+      return tokens.response;
+    });
+    this.logger.log({
+      event: 'organization_switched',
+      user_id: user.id,
+      organization_id: organizationId,
+    });
+
+    return response;
+  }
+
   async me(principal: Principal): Promise<UserProfileDto> {
     const [user, memberships] = await Promise.all([
       this.users.findById(principal.userId),

@@ -1,6 +1,5 @@
-// First: the decorators import nothing at run time, so the HTTP modules of
-// @app/organizations can use them while this index is still loading (the two libs import
-// each other).
+// The decorators come first and depend on nothing at run time: libs/organizations' HTTP
+// module imports them while this index may still be loading (auth -> organizations -> auth).
 export * from './decorators/access-policy.decorator';
 export * from './decorators/actor.decorator';
 export * from './decorators/current-access.decorator';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { UsersModule } from '@app/users';
+import { AccessRevocationService } from './access-revocation.service';
 import { AccessService } from './access.service';
 import { Invitation } from './invitation.entity';
 import { InvitationsService } from './invitations.service';
@@ -12,7 +13,19 @@ import { SeedService } from './seed.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Organization, Membership, Role, Invitation]), UsersModule],
-  providers: [OrganizationsService, SeedService, AccessService, InvitationsService],
-  exports: [OrganizationsService, SeedService, AccessService, InvitationsService],
+  providers: [
+    OrganizationsService,
+    SeedService,
+    AccessService,
+    AccessRevocationService,
+    InvitationsService,
+  ],
+  exports: [
+    OrganizationsService,
+    SeedService,
+    AccessService,
+    AccessRevocationService,
+    InvitationsService,
+  ],
 })
 export class OrganizationsModule {}

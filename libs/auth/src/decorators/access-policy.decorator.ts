@@ -9,7 +9,13 @@ export const ACCESS_POLICY_KEY = 'accessPolicy';
  */
 export type AccessPolicy =
   | { kind: 'authenticated' }
-  | { kind: 'permission'; permission: Permission; platformAdminBypass: boolean }
+  | {
+      kind: 'permission';
+      permission: Permission;
+      /** Other permissions that each satisfy the policy as well (any one of them is enough). */
+      alternatives?: Permission[];
+      platformAdminBypass: boolean;
+    }
   | { kind: 'platform_admin' };
 
 /** Any signed-in user, acting on their own account (profile, logout, own sessions). */
@@ -18,15 +24,17 @@ export const Authenticated = (): MethodDecorator & ClassDecorator =>
 
 /**
  * A permission in the organization of the access token. With `platformAdminBypass`, a
- * platform administrator passes too (for reading or managing any organization).
+ * platform administrator passes too (for reading or managing any organization); with
+ * `alternatives`, holding any one of them instead is enough.
  */
 export const RequirePermission = (
   permission: Permission,
-  options: { platformAdminBypass?: boolean } = {},
+  options: { platformAdminBypass?: boolean; alternatives?: Permission[] } = {},
 ): MethodDecorator & ClassDecorator =>
   SetMetadata(ACCESS_POLICY_KEY, {
     kind: 'permission',
     permission,
+    alternatives: options.alternatives ?? [],
     platformAdminBypass: options.platformAdminBypass ?? false,
   } satisfies AccessPolicy);
 

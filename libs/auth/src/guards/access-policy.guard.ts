@@ -58,12 +58,13 @@ export class AccessPolicyGuard implements CanActivate {
       case 'permission': {
         const access = await this.access.resolve(principal.userId, principal.organizationId);
         if (access) request.access = access;
-        if (access?.permissions.has(policy.permission)) return true;
+        const accepted = [policy.permission, ...(policy.alternatives ?? [])];
+        if (accepted.some((permission) => access?.permissions.has(permission))) return true;
         if (policy.platformAdminBypass && (await this.access.isPlatformAdmin(principal.userId))) {
           return true;
         }
         if (!access) throw new AuthException('AUTH_ACCESS_REVOKED');
-        return this.deny(request, principal, policy.permission);
+        return this.deny(request, principal, accepted.join(' or '));
       }
     }
   }
