@@ -1,7 +1,6 @@
 import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Actor, CurrentPrincipal, Principal, RequirePermission } from '@app/auth';
-import { ApiProblems } from '@app/common';
+import { Actor, ApiProblems, CurrentPrincipal, Principal, RequirePermission } from '@app/common';
 import type { AuditContext } from './audit-context';
 import { AuditQueryService } from './audit-query.service';
 import { AuditEventPageDto } from './dto/audit-event-page.dto';

@@ -8,18 +8,21 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AuditContext } from '@app/audit';
-import { ApiProblems, Public } from '@app/common';
+import {
+  Actor,
+  ApiProblems,
+  Authenticated,
+  CurrentPrincipal,
+  Principal,
+  Public,
+} from '@app/common';
 import { AuthService } from './auth.service';
-import { Authenticated } from './decorators/access-policy.decorator';
-import { Actor } from './decorators/actor.decorator';
-import { CurrentPrincipal } from './decorators/current-principal.decorator';
 import { LoginDto } from './dto/login.dto';
 import { RefreshDto } from './dto/refresh.dto';
 import { RegisterDto } from './dto/register.dto';
 import { SwitchOrganizationDto } from './dto/switch-organization.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
-import { Principal } from './principal';
 
 // TODO: per-IP and per-account rate limits on these routes (the guide's 30 requests a minute)
 // and account lockout are not applied yet; until they are, only bcrypt's cost and the bounded

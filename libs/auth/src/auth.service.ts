@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
-import { CommonException } from '@app/common';
+import { CommonException, Principal } from '@app/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import {
   InvitationsException,
@@ -24,7 +24,6 @@ import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
-import { Principal } from './principal';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 import { TokenService } from './token.service';

@@ -4,8 +4,8 @@ import { createSigner, createVerifier } from 'fast-jwt';
 import { KEY_VALUE_STORE, KeyValueStore, RevocationKeys } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AuthException } from './auth.exception';
-import { Principal } from './principal';
 import { JWT_SIGNING_KEY } from './signing-key';
+import { Principal } from '@app/common';
 
 interface AccessTokenClaims {
   sub: string;

@@ -5,3 +5,8 @@ export * from './problem-details';
 export * from './problem-details.filter';
 export * from './public.decorator';
 export * from './validation';
+export * from './access/access-policy.decorator';
+export * from './access/actor.decorator';
+export * from './access/current-access.decorator';
+export * from './access/current-principal.decorator';
+export * from './access/principal';

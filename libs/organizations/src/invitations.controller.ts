@@ -21,13 +21,14 @@ import {
 import { AuditContext } from '@app/audit';
 import {
   Actor,
+  ApiProblems,
   Authenticated,
   CurrentAccess,
   CurrentPrincipal,
+  Page,
   Principal,
   RequirePermission,
-} from '@app/auth';
-import { ApiProblems, Page } from '@app/common';
+} from '@app/common';
 import { Access } from './access.service';
 import { AcceptInvitationDto } from './dto/accept-invitation.dto';
 import { CreateInvitationDto } from './dto/create-invitation.dto';

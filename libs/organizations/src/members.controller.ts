@@ -19,8 +19,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { AuditContext } from '@app/audit';
-import { Actor, RequirePermission } from '@app/auth';
-import { ApiProblems, Page } from '@app/common';
+import { Actor, ApiProblems, Page, RequirePermission } from '@app/common';
 import type { Caller } from './caller';
 import { CurrentCaller } from './current-caller.decorator';
 import { ListMembersQueryDto, MemberDto, MemberPageDto, SetMemberRolesDto } from './dto/member.dto';

@@ -20,8 +20,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { AuditContext } from '@app/audit';
-import { Actor, RequirePermission } from '@app/auth';
-import { ApiProblems, Page, PaginationQueryDto } from '@app/common';
+import { Actor, ApiProblems, Page, PaginationQueryDto, RequirePermission } from '@app/common';
 import type { Caller } from './caller';
 import { CurrentCaller } from './current-caller.decorator';
 import {

@@ -20,8 +20,14 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AuditContext } from '@app/audit';
-import { Actor, CurrentPrincipal, Principal, RequirePermission } from '@app/auth';
-import { ApiProblems, Page } from '@app/common';
+import {
+  Actor,
+  ApiProblems,
+  CurrentPrincipal,
+  Page,
+  Principal,
+  RequirePermission,
+} from '@app/common';
 import { CreateTeamDto } from './dto/create-team.dto';
 import { ListTeamsQueryDto } from './dto/list-teams-query.dto';
 import { TeamDto, TeamMemberDto, TeamMemberPageDto, TeamPageDto } from './dto/team.dto';

@@ -3,12 +3,15 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import { AuditService } from '@app/audit';
-import { IS_PUBLIC_KEY } from '@app/common';
+import {
+  ACCESS_POLICY_KEY,
+  AccessPolicy,
+  auditContextOf,
+  IS_PUBLIC_KEY,
+  Principal,
+} from '@app/common';
 import { Access, AccessService } from '@app/organizations';
 import { AuthException } from '../auth.exception';
-import { ACCESS_POLICY_KEY, AccessPolicy } from '../decorators/access-policy.decorator';
-import { auditContextOf } from '../decorators/actor.decorator';
-import { Principal } from '../principal';
 
 type RoutedRequest = Request & { access?: Access };
 

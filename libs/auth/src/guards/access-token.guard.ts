@@ -1,9 +1,8 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { IS_PUBLIC_KEY } from '@app/common';
+import { IS_PUBLIC_KEY, Principal } from '@app/common';
 import { AuthException } from '../auth.exception';
-import { Principal } from '../principal';
 import { ACCESS_TOKEN_STRATEGY } from '../strategies/access-token.strategy';
 
 /**

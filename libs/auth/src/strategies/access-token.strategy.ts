@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { Principal } from '../principal';
 import { TokenService } from '../token.service';
 import { BearerTokenStrategy } from './bearer-token.strategy';
+import { Principal } from '@app/common';
 
 export const ACCESS_TOKEN_STRATEGY = 'access-token';
 

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { Strategy } from 'passport';
-import type { Principal } from '../principal';
+import { Principal } from '@app/common';
 
 type VerifyCallback = (
   token: string,

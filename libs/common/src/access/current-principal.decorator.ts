@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { Principal } from '../principal';
+import { Principal } from './principal';
 
 /** The authenticated caller of a protected route. */
 export const CurrentPrincipal = createParamDecorator(

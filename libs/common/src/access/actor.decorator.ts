@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import type { AuditContext } from '@app/audit';
-import type { Principal } from '../principal';
+import type { Principal } from './principal';
 
 export function auditContextOf(request: Request): AuditContext {
   const principal = request.user as Principal | undefined;
