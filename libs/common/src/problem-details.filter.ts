@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { StoreUnavailableError } from '@app/cache';
 import { COMMON_ERRORS, CommonErrorCode, DomainException } from './domain.exception';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsDto, problemType } from './problem-details';
 
@@ -26,7 +27,7 @@ const BODY_PARSER_ERRORS: Record<string, CommonErrorCode> = {
 
 /** Errors that mean PostgreSQL cannot be reached, as opposed to a bug in a query. */
 const DATABASE_CONNECTION_ERRORS =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|timeout exceeded when trying to connect|Connection terminated|not connected|the database system is (starting up|shutting down)|terminating connection/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|timeout exceeded when trying to connect|Connection terminated|not connected|is not queryable|the database system is (starting up|shutting down)|terminating connection/i;
 
 interface Problem {
   status: number;
@@ -45,6 +46,10 @@ function describe(exception: unknown): Problem | undefined {
       detail: exception.detail,
       errors: exception.errors,
     };
+  }
+
+  if (exception instanceof StoreUnavailableError) {
+    return { ...COMMON_ERRORS.STORE_UNAVAILABLE, code: 'STORE_UNAVAILABLE' };
   }
 
   // Nest wraps body-parser's errors in an HttpException; the cause keeps body-parser's type.
@@ -73,14 +78,24 @@ function describe(exception: unknown): Problem | undefined {
   return undefined;
 }
 
+/**
+ * The message of an error-like value. Duck-typed: socket errors are made by Node's core, and in
+ * a VM context (Jest runs the app in one) they are not `instanceof` the context's Error.
+ */
+function messageOf(value: unknown): string {
+  const message = (value as { message?: unknown } | null | undefined)?.message;
+
+  return typeof message === 'string' ? message : '';
+}
+
 function isDatabaseUnavailable(exception: unknown): boolean {
-  if (!(exception instanceof Error)) return false;
+  if (typeof exception !== 'object' || exception === null) return false;
   const code = (exception as { code?: unknown }).code;
   if (typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P03')) {
     return true;
   }
   const driverError = (exception as { driverError?: unknown }).driverError;
-  const messages = [exception.message, driverError instanceof Error ? driverError.message : ''];
+  const messages = [messageOf(exception), messageOf(driverError)];
 
   return messages.some((message) => DATABASE_CONNECTION_ERRORS.test(message));
 }

@@ -1,6 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsNotEmpty, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { Trim } from './trim';
+
+/** Names are shown to people; control characters have no place there (PostgreSQL refuses NUL). */
+const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
+const NO_CONTROL_CHARACTERS_MESSAGE = '$property must not contain control characters';
 
 export class RegisterDto {
   @ApiProperty({ example: 'test@example.com', maxLength: 254 })
@@ -24,6 +28,7 @@ export class RegisterDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @Matches(NO_CONTROL_CHARACTERS, { message: NO_CONTROL_CHARACTERS_MESSAGE })
   first_name!: string;
 
   @ApiProperty({ example: 'User', maxLength: 100 })
@@ -31,6 +36,7 @@ export class RegisterDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @Matches(NO_CONTROL_CHARACTERS, { message: NO_CONTROL_CHARACTERS_MESSAGE })
   last_name!: string;
 
   @ApiProperty({ format: 'uuid', description: 'The organization to join' })
