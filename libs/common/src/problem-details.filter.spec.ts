@@ -1,5 +1,7 @@
 import {
   BadRequestException,
+  ConflictException,
+  GoneException,
   HttpException,
   Logger,
   NotFoundException,
@@ -192,6 +194,20 @@ describe('ProblemDetailsFilter', () => {
     expect(result.json).toMatchObject({ status, code, request_id: REQUEST_ID });
     expect(result.headers['content-type']).toBe('application/problem+json');
   });
+
+  it.each([
+    [new ConflictException('duplicate key value violates constraint'), 409, 'HTTP_409', 'Conflict'],
+    [new GoneException(), 410, 'HTTP_410', 'Gone'],
+    [new HttpException('x', 422), 422, 'HTTP_422', 'Unprocessable Entity'],
+  ])(
+    'keeps the status of another client error %#, without its message',
+    (exception, status, code, title) => {
+      const { status: sent, json } = answer(exception);
+
+      expect({ sent, code: json.code, title: json.title }).toEqual({ sent: status, code, title });
+      expect(JSON.stringify(json)).not.toContain('duplicate key');
+    },
+  );
 
   it('keeps the path of a 404 in its detail', () => {
     const result = answer(new NotFoundException('Cannot GET /nowhere'));

@@ -1,4 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { STATUS_CODES as HTTP_STATUS_TEXT } from 'node:http';
 import type { Request, Response } from 'express';
 import { StoreUnavailableError } from '@app/cache';
 import { COMMON_ERRORS, CommonErrorCode, DomainException } from './domain.exception';
@@ -72,6 +73,10 @@ function describe(exception: unknown): Problem | undefined {
           : undefined;
       // Nest's own 404 says "Cannot GET /path": useful and free of internals.
       return { ...COMMON_ERRORS[code], code, detail: status === 404 ? message : undefined };
+    }
+    // Any other client error keeps its status, with the standard reason as its title.
+    if (status >= 400 && status < 500) {
+      return { status, code: `HTTP_${status}`, title: HTTP_STATUS_TEXT[status] ?? 'Client error' };
     }
   }
 

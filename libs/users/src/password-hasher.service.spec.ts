@@ -23,6 +23,16 @@ describe('PasswordHasher', () => {
     });
   });
 
+  it.each(['', 'bcrypt-sha256$', 'bcrypt-sha256$not-bcrypt', '$2b$04$short', 'plain text'])(
+    'verifies no password against the damaged stored value %p',
+    async (stored) => {
+      await expect(hasher().verify('anything', stored)).resolves.toEqual({
+        valid: false,
+        needsRehash: true,
+      });
+    },
+  );
+
   it('salts every hash', async () => {
     const subject = hasher();
 
