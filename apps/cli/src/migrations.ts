@@ -93,7 +93,15 @@ ${render([...sql.downQueries].reverse())}
 
 async function appliedMigrationNames(dataSource: DataSource): Promise<string[]> {
   const table = dataSource.options.migrationsTableName ?? 'migrations';
-  const hasTable = await dataSource.createQueryRunner().hasTable(table);
+  // The query runner holds a pooled connection until released; the embedded database's pool
+  // has only one, so an unreleased runner would block every later query.
+  const queryRunner = dataSource.createQueryRunner();
+  let hasTable: boolean;
+  try {
+    hasTable = await queryRunner.hasTable(table);
+  } finally {
+    await queryRunner.release();
+  }
   if (!hasTable) return [];
   const rows = await dataSource.query<{ name: string }[]>(
     `SELECT name FROM "${table}" ORDER BY "timestamp" ASC, id ASC`,

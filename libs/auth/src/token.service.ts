@@ -56,7 +56,8 @@ export class TokenService {
       algorithms: ['HS256'],
       allowedIss: config.jwt.issuer,
       allowedAud: config.jwt.audience,
-      requiredClaims: ['sub', 'org_id', 'sid', 'jti', 'type', 'exp', 'iat'],
+      // fast-jwt checks iss and aud only when present: required, a token cannot skip them.
+      requiredClaims: ['sub', 'org_id', 'sid', 'jti', 'type', 'exp', 'iat', 'iss', 'aud'],
       cache: 10_000,
     });
   }

@@ -52,7 +52,10 @@ export class RedisStore implements KeyValueStore {
     return this.run(() => this.client.get(key));
   }
 
-  getMany(keys: string[]): Promise<(string | null)[]> {
+  async getMany(keys: string[]): Promise<(string | null)[]> {
+    // MGET with no key is a Redis syntax error, which would surface as "store unavailable".
+    if (keys.length === 0) return [];
+
     return this.run(() => this.client.mget(keys));
   }
 

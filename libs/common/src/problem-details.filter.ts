@@ -1,5 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { STATUS_CODES as HTTP_STATUS_TEXT } from 'node:http';
 import type { Request, Response } from 'express';
+import { StoreUnavailableError } from '@app/cache';
 import { COMMON_ERRORS, CommonErrorCode, DomainException } from './domain.exception';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsDto, problemType } from './problem-details';
 
@@ -26,7 +28,7 @@ const BODY_PARSER_ERRORS: Record<string, CommonErrorCode> = {
 
 /** Errors that mean PostgreSQL cannot be reached, as opposed to a bug in a query. */
 const DATABASE_CONNECTION_ERRORS =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|timeout exceeded when trying to connect|Connection terminated|not connected|the database system is (starting up|shutting down)|terminating connection/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|timeout exceeded when trying to connect|Connection terminated|not connected|is not queryable|the database system is (starting up|shutting down)|terminating connection/i;
 
 interface Problem {
   status: number;
@@ -45,6 +47,10 @@ function describe(exception: unknown): Problem | undefined {
       detail: exception.detail,
       errors: exception.errors,
     };
+  }
+
+  if (exception instanceof StoreUnavailableError) {
+    return { ...COMMON_ERRORS.STORE_UNAVAILABLE, code: 'STORE_UNAVAILABLE' };
   }
 
   // Nest wraps body-parser's errors in an HttpException; the cause keeps body-parser's type.
@@ -68,19 +74,33 @@ function describe(exception: unknown): Problem | undefined {
       // Nest's own 404 says "Cannot GET /path": useful and free of internals.
       return { ...COMMON_ERRORS[code], code, detail: status === 404 ? message : undefined };
     }
+    // Any other client error keeps its status, with the standard reason as its title.
+    if (status >= 400 && status < 500) {
+      return { status, code: `HTTP_${status}`, title: HTTP_STATUS_TEXT[status] ?? 'Client error' };
+    }
   }
 
   return undefined;
 }
 
+/**
+ * The message of an error-like value. Duck-typed: socket errors are made by Node's core, and in
+ * a VM context (Jest runs the app in one) they are not `instanceof` the context's Error.
+ */
+function messageOf(value: unknown): string {
+  const message = (value as { message?: unknown } | null | undefined)?.message;
+
+  return typeof message === 'string' ? message : '';
+}
+
 function isDatabaseUnavailable(exception: unknown): boolean {
-  if (!(exception instanceof Error)) return false;
+  if (typeof exception !== 'object' || exception === null) return false;
   const code = (exception as { code?: unknown }).code;
   if (typeof code === 'string' && (code.startsWith('08') || code === '57P01' || code === '57P03')) {
     return true;
   }
   const driverError = (exception as { driverError?: unknown }).driverError;
-  const messages = [exception.message, driverError instanceof Error ? driverError.message : ''];
+  const messages = [messageOf(exception), messageOf(driverError)];
 
   return messages.some((message) => DATABASE_CONNECTION_ERRORS.test(message));
 }

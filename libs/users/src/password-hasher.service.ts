@@ -10,6 +10,7 @@ import { BoundedConcurrency, ConcurrencyLimitExceededError } from './bounded-con
  * first 72 bytes of its input; hashing first means every byte of a long password counts.
  */
 const PREFIX = 'bcrypt-sha256$';
+const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
 export interface VerifyResult {
   valid: boolean;
@@ -43,6 +44,12 @@ export class PasswordHasher {
   async verify(password: string, stored: string): Promise<VerifyResult> {
     const prehashed = stored.startsWith(PREFIX);
     const bcryptHash = prehashed ? stored.slice(PREFIX.length) : stored;
+    // A stored value that is not a bcrypt hash (a damaged import, say) matches no password;
+    // the same work is spent as for a real one so the answer takes as long.
+    if (!BCRYPT_HASH.test(bcryptHash)) {
+      await this.verifyDummy(password);
+      return { valid: false, needsRehash: true };
+    }
     const valid = await this.limited(() =>
       bcrypt.compare(prehashed ? prehash(password) : password, bcryptHash),
     );

@@ -5,10 +5,15 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
   MaxLength,
   ValidateIf,
 } from 'class-validator';
 import { Trim } from './trim';
+
+/** Names are shown to people; control characters have no place there (PostgreSQL refuses NUL). */
+const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
+const NO_CONTROL_CHARACTERS_MESSAGE = '$property must not contain control characters';
 
 export class RegisterDto {
   @ApiProperty({ example: 'test@example.com', maxLength: 254 })
@@ -32,6 +37,7 @@ export class RegisterDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @Matches(NO_CONTROL_CHARACTERS, { message: NO_CONTROL_CHARACTERS_MESSAGE })
   first_name!: string;
 
   @ApiProperty({ example: 'User', maxLength: 100 })
@@ -39,6 +45,7 @@ export class RegisterDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @Matches(NO_CONTROL_CHARACTERS, { message: NO_CONTROL_CHARACTERS_MESSAGE })
   last_name!: string;
 
   @ApiPropertyOptional({

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { KeyValueStore } from './key-value-store';
+import { MemoryStore } from './memory.store';
+import { RedisStore } from './redis.store';
+
+/**
+ * One behaviour table for every KeyValueStore: the in-memory store must behave exactly like
+ * the Redis one it stands in for.
+ */
+interface StoreHarness {
+  create(): Promise<KeyValueStore>;
+  /** Lets `seconds` pass for the store's expiry clock. */
+  elapse(seconds: number): Promise<void>;
+}
+
+function behavesLikeAKeyValueStore(harness: StoreHarness): void {
+  let store: KeyValueStore;
+  let key: (name: string) => string;
+
+  beforeEach(async () => {
+    store = await harness.create();
+    const test = randomBytes(4).toString('hex');
+    key = (name) => `${test}:${name}`;
+  });
+
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('answers null for a key never set', async () => {
+    await expect(store.get(key('missing'))).resolves.toBeNull();
+  });
+
+  it('returns what was set, and the latest value after an overwrite', async () => {
+    await store.set(key('a'), 'first', 60);
+    await expect(store.get(key('a'))).resolves.toBe('first');
+
+    await store.set(key('a'), 'second', 60);
+    await expect(store.get(key('a'))).resolves.toBe('second');
+  });
+
+  it('forgets a key once its ttl has passed', async () => {
+    await store.set(key('short'), 'value', 1);
+    await store.set(key('long'), 'value', 60);
+
+    await harness.elapse(0.4);
+    await expect(store.get(key('short'))).resolves.toBe('value');
+
+    await harness.elapse(0.8);
+    await expect(store.get(key('short'))).resolves.toBeNull();
+    await expect(store.get(key('long'))).resolves.toBe('value');
+  });
+
+  it('reads several keys at once, in order, with null for the missing ones', async () => {
+    await store.set(key('one'), '1', 60);
+    await store.set(key('three'), '3', 60);
+
+    await expect(store.getMany([key('one'), key('two'), key('three')])).resolves.toEqual([
+      '1',
+      null,
+      '3',
+    ]);
+  });
+
+  it('reads an empty list of keys as an empty list', async () => {
+    await expect(store.getMany([])).resolves.toEqual([]);
+  });
+
+  it('sets a key only when absent, and only the first caller wins', async () => {
+    await expect(store.setIfAbsent(key('once'), 'first', 60)).resolves.toBe(true);
+    await expect(store.setIfAbsent(key('once'), 'second', 60)).resolves.toBe(false);
+
+    await expect(store.get(key('once'))).resolves.toBe('first');
+  });
+
+  it('lets setIfAbsent succeed again after expiry or delete', async () => {
+    await store.setIfAbsent(key('expiring'), 'first', 1);
+    await store.setIfAbsent(key('deleted'), 'first', 60);
+
+    await harness.elapse(1.2);
+    await store.delete(key('deleted'));
+
+    await expect(store.setIfAbsent(key('expiring'), 'again', 60)).resolves.toBe(true);
+    await expect(store.setIfAbsent(key('deleted'), 'again', 60)).resolves.toBe(true);
+  });
+
+  it('counts up within a window', async () => {
+    const counts = [];
+    for (let i = 0; i < 3; i++) counts.push(await store.increment(key('counter'), 60));
+
+    expect(counts).toEqual([1, 2, 3]);
+    await expect(store.get(key('counter'))).resolves.toBe('3');
+  });
+
+  it('starts the window at the first increment; later ones do not extend it', async () => {
+    await expect(store.increment(key('window'), 1)).resolves.toBe(1);
+    await harness.elapse(0.6);
+    await expect(store.increment(key('window'), 1)).resolves.toBe(2);
+
+    await harness.elapse(0.6);
+    await expect(store.increment(key('window'), 1)).resolves.toBe(1);
+  });
+
+  it('deletes a key, and deleting a missing key is harmless', async () => {
+    await store.set(key('gone'), 'value', 60);
+
+    await store.delete(key('gone'));
+    await store.delete(key('never-there'));
+
+    await expect(store.get(key('gone'))).resolves.toBeNull();
+  });
+
+  it('answers a ping', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+}
+
+describe('MemoryStore', () => {
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  });
+
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  behavesLikeAKeyValueStore({
+    create: async () => new MemoryStore(),
+    elapse: async (seconds) => {
+      jest.advanceTimersByTime(seconds * 1000);
+    },
+  });
+});
+
+const describeRedis = process.env.REDIS_HOST ? describe : describe.skip;
+
+describeRedis('RedisStore', () => {
+  const prefix = `fm-auth-test:unit:${randomBytes(6).toString('hex')}:`;
+  const connection = {
+    host: process.env.REDIS_HOST ?? '127.0.0.1',
+    port: Number(process.env.REDIS_PORT ?? 6379),
+    password: process.env.REDIS_PASSWORD || undefined,
+    db: Number(process.env.REDIS_DB ?? 0),
+  };
+
+  afterAll(async () => {
+    const admin = new Redis({ ...connection, lazyConnect: true });
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        if (keys.length > 0) await admin.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  behavesLikeAKeyValueStore({
+    create: async () => {
+      const store = new RedisStore({ ...connection, keyPrefix: prefix });
+      await store.connect();
+
+      return store;
+    },
+    elapse: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
+  });
+});

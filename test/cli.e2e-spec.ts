@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '..');
+const CLI = join(ROOT, 'dist/apps/cli/src/main.js');
+const MIGRATION = 'CreateIdentitySchema1764790000000';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a built entry point with exactly `env` (plus PATH), as an operator would. */
+function runNode(script: string, args: string[], env: Record<string, string>, cwd: string) {
+  return new Promise<Run>((done, fail) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+const LOCK = join(
+  tmpdir(),
+  `fm-auth-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`,
+);
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Brings dist/ up to date. `nest build` empties dist/ first, so test files that run the build
+ * take turns through a lock file; the later one then finds dist/ current and builds nothing.
+ */
+async function buildIfStale(): Promise<void> {
+  for (;;) {
+    try {
+      writeFileSync(LOCK, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(LOCK, 'utf8'));
+      const abandoned = owner ? !isRunning(owner) : Date.now() - statSync(LOCK).mtimeMs > 600_000;
+      if (abandoned) rmSync(LOCK, { force: true });
+      else await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+    }
+  }
+  try {
+    const build = await runNode('scripts/build-if-stale.mjs', [], {}, ROOT);
+    if (build.code !== 0) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
+  } finally {
+    rmSync(LOCK, { force: true });
+  }
+}
+
+describe('the built CLI on the embedded database', () => {
+  let dataDir: string;
+  const cli = (...args: string[]) =>
+    // No POSTGRES_HOST: the CLI runs the embedded PostgreSQL under DATA_DIR. The working
+    // folder is the temp folder, so no developer .env is read.
+    runNode(CLI, args, { DATA_DIR: dataDir, BCRYPT_ROUNDS: '4' }, dataDir);
+
+  beforeAll(async () => {
+    await buildIfStale();
+    dataDir = mkdtempSync(join(tmpdir(), 'fm-auth-cli-'));
+  }, 300_000);
+
+  afterAll(() => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('lists the migration as not applied on a new database', async () => {
+    const result = await cli('migration:show');
+
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(`[ ] ${MIGRATION}`);
+  });
+
+  it('applies the migration with migration:run', async () => {
+    const result = await cli('migration:run');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Applied:\n  ${MIGRATION}`);
+  });
+
+  it('then lists the migration as applied, and has nothing left to run', async () => {
+    const shown = await cli('migration:show');
+    const again = await cli('migration:run');
+
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`[X] ${MIGRATION}`);
+    expect(again.stdout).toContain('No pending migrations.');
+  });
+
+  let organizationId: string;
+
+  it('seeds the default organization and an admin with a generated password', async () => {
+    const result = await cli('seed');
+
+    expect(result.code).toBe(0);
+    const organization = /Organization: Default Organization \(id ([0-9a-f-]{36})\) created/.exec(
+      result.stdout,
+    );
+    expect(organization).not.toBeNull();
+    organizationId = organization![1];
+    expect(result.stdout).toMatch(/Admin: +admin@faultmaven\.local created/);
+    expect(result.stdout).toMatch(/Admin password \(shown only now\): [A-Za-z0-9_-]{24}\n/);
+  });
+
+  it('seeds again without changes and without printing a password', async () => {
+    const result = await cli('seed');
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`(id ${organizationId}) already present`);
+    expect(result.stdout).toMatch(/Admin: +admin@faultmaven\.local already present/);
+    expect(result.stdout).not.toMatch(/password/i);
+  });
+
+  it('reverts the migration with migration:revert', async () => {
+    const reverted = await cli('migration:revert');
+    const shown = await cli('migration:show');
+
+    expect(reverted.code).toBe(0);
+    expect(reverted.stdout).toContain(`Reverted ${MIGRATION}.`);
+    expect(shown.stdout).toContain(`[ ] ${MIGRATION}`);
+  });
+
+  it('prints its usage and fails on an unknown command', async () => {
+    const result = await cli('migration:dance');
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Usage: cli <command>');
+  });
+});
