@@ -6,7 +6,12 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
 const CLI = join(ROOT, 'dist/apps/cli/src/main.js');
-const MIGRATION = 'CreateIdentitySchema1764790000000';
+import { MIGRATIONS } from '@app/migrations';
+
+/** Names of all migrations, oldest first, as the CLI prints them. */
+const NAMES = MIGRATIONS.map((migration) => migration.name);
+const FIRST = NAMES[0];
+const LATEST = NAMES[NAMES.length - 1];
 
 interface Run {
   code: number | null;
@@ -94,14 +99,14 @@ describe('the built CLI on the embedded database', () => {
     const result = await cli('migration:show');
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toContain(`[ ] ${MIGRATION}`);
+    for (const name of NAMES) expect(result.stdout).toContain(`[ ] ${name}`);
   });
 
   it('applies the migration with migration:run', async () => {
     const result = await cli('migration:run');
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`Applied:\n  ${MIGRATION}`);
+    expect(result.stdout).toContain(`Applied:\n${NAMES.map((name) => `  ${name}`).join('\n')}`);
   });
 
   it('then lists the migration as applied, and has nothing left to run', async () => {
@@ -109,7 +114,7 @@ describe('the built CLI on the embedded database', () => {
     const again = await cli('migration:run');
 
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toContain(`[X] ${MIGRATION}`);
+    for (const name of NAMES) expect(shown.stdout).toContain(`[X] ${name}`);
     expect(again.stdout).toContain('No pending migrations.');
   });
 
@@ -137,13 +142,14 @@ describe('the built CLI on the embedded database', () => {
     expect(result.stdout).not.toMatch(/password/i);
   });
 
-  it('reverts the migration with migration:revert', async () => {
+  it('reverts only the latest migration with migration:revert', async () => {
     const reverted = await cli('migration:revert');
     const shown = await cli('migration:show');
 
     expect(reverted.code).toBe(0);
-    expect(reverted.stdout).toContain(`Reverted ${MIGRATION}.`);
-    expect(shown.stdout).toContain(`[ ] ${MIGRATION}`);
+    expect(reverted.stdout).toContain(`Reverted ${LATEST}.`);
+    expect(shown.stdout).toContain(`[ ] ${LATEST}`);
+    if (FIRST !== LATEST) expect(shown.stdout).toContain(`[X] ${FIRST}`);
   });
 
   it('prints its usage and fails on an unknown command', async () => {
