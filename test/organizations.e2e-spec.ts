@@ -44,6 +44,64 @@ describe('organizations', () => {
   }
 
   describe('create', () => {
+    it('makes an existing user the first owner named by owner_email', async () => {
+      const home = await createOrganization(t.dataSource);
+      const future = await createMember(t.server, t.dataSource, home.id, ['member']);
+      const created = await as(platformAdmin)
+        .post('/organizations')
+        .send({ name: 'Owned', slug: `owned-${uniqueSuffix()}`, owner_email: future.email })
+        .expect(201);
+      expect(created.body.owner_user_id).toBe(future.userId);
+      expect(created.body.owner_invitation).toBeUndefined();
+
+      const switched = await request(t.server)
+        .post(`${API}/auth/switch-organization`)
+        .set('Authorization', bearer(future))
+        .send({ organization_id: created.body.id })
+        .expect(200);
+      const me = await request(t.server)
+        .get(`${API}/auth/me`)
+        .set('Authorization', `Bearer ${switched.body.access_token}`)
+        .expect(200);
+      expect(me.body).toMatchObject({ organization_id: created.body.id, roles: ['owner'] });
+    });
+
+    it('invites an owner_email without an account, who registers as the first owner', async () => {
+      const email = `first-owner-${uniqueSuffix()}@example.com`;
+      const created = await as(platformAdmin)
+        .post('/organizations')
+        .send({
+          name: 'Invited',
+          slug: `invited-${uniqueSuffix()}`,
+          registration_policy: 'invitation_only',
+          owner_email: email,
+        })
+        .expect(201);
+      expect(created.body.owner_user_id).toBeUndefined();
+      const token: string = created.body.owner_invitation.token;
+      expect(token.length).toBeGreaterThan(20);
+
+      const registered = await request(t.server)
+        .post(`${API}/auth/register`)
+        .send({
+          email,
+          password: 'Test123!@#',
+          first_name: 'First',
+          last_name: 'Owner',
+          invitation_token: token,
+        })
+        .expect(201);
+      expect(registered.body).toMatchObject({ organization_id: created.body.id, roles: ['owner'] });
+      const events = await auditEvents(t.dataSource, created.body.id);
+      expect(events.map((event) => event.action)).toEqual(
+        expect.arrayContaining([
+          'organization.created',
+          'invitation.created',
+          'invitation.accepted',
+        ]),
+      );
+    });
+
     it('lets a platform administrator create an organization with every field', async () => {
       const slug = `acme-${uniqueSuffix()}`;
       const response = await as(platformAdmin)

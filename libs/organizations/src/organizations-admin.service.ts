@@ -1,20 +1,29 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
 import { CommonException, Page, toPage } from '@app/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { User, normalizeEmail } from '@app/users';
 import { AccessRevocationService } from './access-revocation.service';
 import { AccessService } from './access.service';
 import { Caller } from './caller';
 import { DenialRecorder } from './denial-recorder.service';
 import {
+  CreatedOrganizationDto,
   CreateOrganizationDto,
   ListOrganizationsQueryDto,
   OrganizationDto,
   UpdateOrganizationDto,
 } from './dto/organization.dto';
+import { Invitation } from './invitation.entity';
+import { hashInvitationToken } from './invitations.service';
+import { Membership } from './membership.entity';
 import { Organization } from './organization.entity';
 import { OrganizationsException } from './organizations.exception';
 import { escapeLike, isUniqueViolation } from './sql';
+
+const OWNER_ROLE = 'owner';
 
 /** API field name -> entity property, for the fields an update may change. */
 const FIELDS = {
@@ -53,6 +62,7 @@ export class OrganizationsAdminService {
   private readonly logger = new Logger(OrganizationsAdminService.name);
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly revocation: AccessRevocationService,
@@ -60,10 +70,10 @@ export class OrganizationsAdminService {
     private readonly access: AccessService,
   ) {}
 
-  async create(input: CreateOrganizationDto, actor: AuditContext): Promise<OrganizationDto> {
+  async create(input: CreateOrganizationDto, actor: AuditContext): Promise<CreatedOrganizationDto> {
     checkDomainsPolicy(input.registration_policy ?? 'open', input.allowed_email_domains ?? []);
 
-    const organization = await this.dataSource.transaction(async (manager) => {
+    const { organization, owner } = await this.dataSource.transaction(async (manager) => {
       const repository = manager.getRepository(Organization);
       if (await repository.existsBy({ slug: input.slug })) {
         throw new OrganizationsException('ORGANIZATION_SLUG_TAKEN');
@@ -93,12 +103,70 @@ export class OrganizationsAdminService {
         targetId: created.id,
         details: { slug: created.slug, plan: created.plan },
       });
+      const firstOwner = input.owner_email
+        ? await this.appointFirstOwner(manager, created.id, input.owner_email, actor)
+        : {};
 
-      return created;
+      return { organization: created, owner: firstOwner };
     });
     this.logger.log({ event: 'organization_created', organization_id: organization.id });
 
-    return toOrganizationDto(organization);
+    return { ...toOrganizationDto(organization), ...owner };
+  }
+
+  /**
+   * A new organization has no members, and every member route is scoped to an organization
+   * the caller belongs to: the first owner comes with the creation. An existing user becomes
+   * owner at once; for anyone else an owner invitation is created, its token returned once.
+   */
+  private async appointFirstOwner(
+    manager: EntityManager,
+    organizationId: string,
+    ownerEmail: string,
+    actor: AuditContext,
+  ): Promise<Pick<CreatedOrganizationDto, 'owner_user_id' | 'owner_invitation'>> {
+    const email = normalizeEmail(ownerEmail);
+    const user = await manager.getRepository(User).findOneBy({ email });
+    if (user) {
+      await manager
+        .getRepository(Membership)
+        .insert({ organizationId, userId: user.id, roles: [OWNER_ROLE] });
+      await this.audit.record(manager, actor, {
+        action: 'member.added',
+        outcome: 'success',
+        organizationId,
+        targetType: 'user',
+        targetId: user.id,
+        details: { roles: [OWNER_ROLE], reason: 'first_owner' },
+      });
+      return { owner_user_id: user.id };
+    }
+
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.config.invitations.expireDays * 86_400_000);
+    const invitation = await manager.getRepository(Invitation).save(
+      manager.getRepository(Invitation).create({
+        organizationId,
+        email,
+        roles: [OWNER_ROLE],
+        teamIds: [],
+        tokenHash: hashInvitationToken(token),
+        invitedBy: actor.actorUserId,
+        expiresAt,
+      }),
+    );
+    await this.audit.record(manager, actor, {
+      action: 'invitation.created',
+      outcome: 'success',
+      organizationId,
+      targetType: 'invitation',
+      targetId: invitation.id,
+      details: { roles: [OWNER_ROLE], reason: 'first_owner', expires_at: expiresAt.toISOString() },
+    });
+
+    return {
+      owner_invitation: { id: invitation.id, token, expires_at: expiresAt.toISOString() },
+    };
   }
 
   async list(query: ListOrganizationsQueryDto): Promise<Page<OrganizationDto>> {

@@ -24,6 +24,7 @@ import { Actor, ApiProblems, Page, PlatformAdmin, RequirePermission } from '@app
 import type { Caller } from './caller';
 import { CurrentCaller } from './current-caller.decorator';
 import {
+  CreatedOrganizationDto,
   CreateOrganizationDto,
   ListOrganizationsQueryDto,
   OrganizationDto,
@@ -41,12 +42,12 @@ export class OrganizationsController {
   @PlatformAdmin()
   @Post()
   @ApiOperation({ summary: 'Create an organization (platform administrators)' })
-  @ApiCreatedResponse({ type: OrganizationDto })
+  @ApiCreatedResponse({ type: CreatedOrganizationDto })
   @ApiProblems(400, 401, 403, 409, 413, 503)
   create(
     @Body() body: CreateOrganizationDto,
     @Actor() actor: AuditContext,
-  ): Promise<OrganizationDto> {
+  ): Promise<CreatedOrganizationDto> {
     return this.organizations.create(body, actor);
   }
 

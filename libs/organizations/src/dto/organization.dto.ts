@@ -124,6 +124,16 @@ export class CreateOrganizationDto {
   @ApiPropertyOptional({ default: false })
   @field('flag', false)
   require_sso?: boolean;
+
+  @ApiPropertyOptional({
+    example: 'owner@acme.com',
+    maxLength: 254,
+    description:
+      'The first owner: an existing user becomes owner at once; anyone else gets an owner ' +
+      'invitation whose token is in the response',
+  })
+  @field('contactEmail', false)
+  owner_email?: string;
 }
 
 /**
@@ -186,6 +196,17 @@ export class UpdateOrganizationDto {
   require_sso?: boolean;
 }
 
+export class OwnerInvitationDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ description: 'One-time invitation token; shown only in this response' })
+  token!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  expires_at!: string;
+}
+
 export class ListOrganizationsQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional({ description: 'Matches part of the name or slug, case-insensitively' })
   @IsOptional()
@@ -244,4 +265,18 @@ export class OrganizationPageDto {
 
   @ApiProperty({ type: PageInfoDto })
   page!: PageInfoDto;
+}
+
+export class CreatedOrganizationDto extends OrganizationDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Set when owner_email belonged to a user, who is now the owner',
+  })
+  owner_user_id?: string;
+
+  @ApiPropertyOptional({
+    type: OwnerInvitationDto,
+    description: 'Set when owner_email has no account yet: an owner invitation to pass on',
+  })
+  owner_invitation?: OwnerInvitationDto;
 }
