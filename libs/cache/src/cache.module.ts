@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { KEY_VALUE_STORE, KeyValueStore } from './key-value-store';
@@ -8,7 +9,9 @@ async function createStore(config: AppConfig): Promise<KeyValueStore> {
   const logger = new Logger('CacheModule');
   if (!config.redis.host) {
     logger.log('REDIS_HOST is not set: using the in-memory store (single instance only)');
-    return new MemoryStore();
+    return new MemoryStore({
+      persistPath: config.dataDir === 'memory' ? undefined : join(config.dataDir, 'store.json'),
+    });
   }
   const store = new RedisStore({ ...config.redis, host: config.redis.host });
   await store.connect();

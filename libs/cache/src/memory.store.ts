@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { KeyValueStore } from './key-value-store';
 
 interface Entry {
@@ -5,13 +7,29 @@ interface Entry {
   expiresAt: number;
 }
 
-/** Single-process store with the same semantics as the Redis one, for development. */
+export interface MemoryStoreOptions {
+  /**
+   * File the entries are kept in across restarts. Without it a restart would forget every
+   * logout and revocation, and tokens they refused would work again until they expire.
+   */
+  persistPath?: string;
+  sweepIntervalMs?: number;
+}
+
+/**
+ * Single-process store with the same semantics as the Redis one, for development. With a
+ * persist path, every write of a revocation-style key (`set`, `setIfAbsent`, `delete`) is
+ * saved at once; counters are saved with the next such write or on close.
+ */
 export class MemoryStore implements KeyValueStore {
   private readonly entries = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly persistPath?: string;
 
-  constructor(sweepIntervalMs = 60_000) {
-    this.sweeper = setInterval(() => this.sweep(), sweepIntervalMs);
+  constructor(options: MemoryStoreOptions = {}) {
+    this.persistPath = options.persistPath;
+    if (this.persistPath) this.load(this.persistPath);
+    this.sweeper = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000);
     this.sweeper.unref();
   }
 
@@ -25,11 +43,13 @@ export class MemoryStore implements KeyValueStore {
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     this.entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+    this.save();
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     if (this.read(key) !== null) return false;
     this.entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+    this.save();
 
     return true;
   }
@@ -47,13 +67,14 @@ export class MemoryStore implements KeyValueStore {
   }
 
   async delete(key: string): Promise<void> {
-    this.entries.delete(key);
+    if (this.entries.delete(key)) this.save();
   }
 
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.save();
     this.entries.clear();
   }
 
@@ -66,6 +87,28 @@ export class MemoryStore implements KeyValueStore {
     }
 
     return entry.value;
+  }
+
+  private load(path: string): void {
+    let saved: Record<string, Entry>;
+    try {
+      saved = JSON.parse(readFileSync(path, 'utf8')) as Record<string, Entry>;
+    } catch {
+      return; // No file yet (or an unreadable one): start empty.
+    }
+    const now = Date.now();
+    for (const [key, entry] of Object.entries(saved)) {
+      if (typeof entry?.value === 'string' && entry.expiresAt > now) this.entries.set(key, entry);
+    }
+  }
+
+  /** Writes a new file and renames it over the old one, so a crash never leaves half a file. */
+  private save(): void {
+    if (!this.persistPath) return;
+    mkdirSync(dirname(this.persistPath), { recursive: true });
+    const temporary = `${this.persistPath}.tmp`;
+    writeFileSync(temporary, JSON.stringify(Object.fromEntries(this.entries)), { mode: 0o600 });
+    renameSync(temporary, this.persistPath);
   }
 
   private sweep(): void {
