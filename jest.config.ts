@@ -45,7 +45,8 @@ const config: Config = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/test-env.ts'],
-  testTimeout: 30_000,
+  // Generous: the suite boots many apps, and a loaded 2-core machine can take its time.
+  testTimeout: 60_000,
   collectCoverageFrom: ['apps/**/*.ts', 'libs/**/*.ts', '!**/*.spec.ts', '!**/index.ts'],
 };
 

@@ -42,9 +42,16 @@ start_service() {
 }
 
 stop_service() {
+  # SIGTERM to `npm start`, as a process manager would send it: the service itself must stop
+  # (npm passes the signal on), or the restart below would only find the old process.
   kill "$pid"
   wait "$pid" 2>/dev/null || true
   pid=""
+  for _ in $(seq 1 40); do
+    curl -fsS "$base/health/live" >/dev/null 2>&1 || return 0
+    sleep 0.5
+  done
+  fail "the service still answers 20 s after SIGTERM to npm start"
 }
 
 json_field() {

@@ -16,6 +16,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     bufferLogs: true,
+    // Throw instead of exiting, so the caller decides: main.ts prints the reason and exits,
+    // a test reports the failure without ending the whole test run.
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   configureApp(app, config);

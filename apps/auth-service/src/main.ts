@@ -18,8 +18,18 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
 
-  const app = await createApp(config);
-  await app.listen(config.http.port, config.http.host);
+  let app;
+  try {
+    app = await createApp(config);
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    // Start-up failures an operator can act on (a database in use, a port taken, a server
+    // that does not answer) are said in one line, not a stack trace.
+    process.stderr.write(
+      `The service did not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  }
   printStartupBanner(config, app.get(StartupSeeder).seeded, DOCS_PATH);
 }
 

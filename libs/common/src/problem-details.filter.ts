@@ -71,8 +71,10 @@ function describe(exception: unknown): Problem | undefined {
         typeof response === 'object' && response && 'message' in response
           ? String(response.message)
           : undefined;
-      // Nest's own 404 says "Cannot GET /path": useful and free of internals.
-      return { ...COMMON_ERRORS[code], code, detail: status === 404 ? message : undefined };
+      // Nest's own 404 ("Cannot GET /path") and its pipes' 400s ("Validation failed (uuid is
+      // expected)") say what was wrong without internals; other statuses keep only the title.
+      const detail = status === 404 || status === 400 ? message : undefined;
+      return { ...COMMON_ERRORS[code], code, detail };
     }
     // Any other client error keeps its status, with the standard reason as its title.
     if (status >= 400 && status < 500) {
@@ -91,6 +93,13 @@ function messageOf(value: unknown): string {
   const message = (value as { message?: unknown } | null | undefined)?.message;
 
   return typeof message === 'string' ? message : '';
+}
+
+/** PostgreSQL's class 22 (data exception): out of range, bad encoding, invalid format. */
+function isDataException(exception: unknown): boolean {
+  const code = (exception as { code?: unknown } | null)?.code;
+
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 function isDatabaseUnavailable(exception: unknown): boolean {
@@ -123,6 +132,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const requestId = typeof request.id === 'string' ? request.id : '';
 
     let problem = describe(exception);
+    if (!problem && isDataException(exception)) {
+      // Backstop for input a DTO failed to bound (a number past a column's range, text the
+      // encoding refuses): the client's fault, answered without the database's words.
+      problem = {
+        ...COMMON_ERRORS.VALIDATION_FAILED,
+        code: 'VALIDATION_FAILED',
+        detail: 'A value is out of range or not representable',
+      };
+    }
     if (!problem && isDatabaseUnavailable(exception)) {
       problem = { ...COMMON_ERRORS.DATABASE_UNAVAILABLE, code: 'DATABASE_UNAVAILABLE' };
     }

@@ -16,30 +16,45 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
-/** Walks the value without recursion, so the check itself cannot overflow. */
-function nestsDeeperThan(root: unknown, limit: number): boolean {
-  const pending: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 0 }];
+/**
+ * Walks the value without recursion (so the check itself cannot overflow) and names the first
+ * thing no field may hold: nesting past the limit, or a NUL character, which PostgreSQL
+ * refuses in text and would otherwise surface as a 500.
+ */
+function structuralProblem(
+  root: unknown,
+  limit: number,
+): { detail: string; field?: string } | undefined {
+  const pending: Array<{ value: unknown; depth: number; path: string }> = [
+    { value: root, depth: 0, path: '' },
+  ];
   while (pending.length > 0) {
-    const { value, depth } = pending.pop()!;
+    const { value, depth, path } = pending.pop()!;
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      const field = path || 'value';
+      return { detail: `${field} must not contain NUL characters`, field };
+    }
     if (value === null || typeof value !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(value)) {
-      pending.push({ value: child, depth: depth + 1 });
+    if (depth >= limit)
+      return { detail: `The request nests values more than ${limit} levels deep` };
+    for (const [key, child] of Object.entries(value)) {
+      pending.push({ value: child, depth: depth + 1, path: path ? `${path}.${key}` : key });
     }
   }
 
-  return false;
+  return undefined;
 }
 
 class InputValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const isInput =
       metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param';
-    if (isInput && nestsDeeperThan(value, MAX_INPUT_DEPTH)) {
-      throw new CommonException(
-        'VALIDATION_FAILED',
-        `The request nests values more than ${MAX_INPUT_DEPTH} levels deep`,
-      );
+    const problem = isInput ? structuralProblem(value, MAX_INPUT_DEPTH) : undefined;
+    if (problem) {
+      const errors = problem.field
+        ? [{ field: problem.field, message: problem.detail }]
+        : undefined;
+      throw new CommonException('VALIDATION_FAILED', problem.detail, errors);
     }
 
     return super.transform(value, metadata);

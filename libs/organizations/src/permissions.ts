@@ -26,8 +26,6 @@ export const PERMISSIONS = {
   'audit:read': 'Query audit events',
   'audit:export': 'Export audit events',
   'audit:verify': 'Verify the audit hash chain',
-  'sso:read': 'Read SSO connections',
-  'sso:manage': 'Create, change and delete SSO connections',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -14,6 +14,7 @@ import {
   IsString,
   Matches,
   MaxLength,
+  Max,
   Min,
   ValidateIf,
 } from 'class-validator';
@@ -42,6 +43,9 @@ export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const IsPresentOrAbsent = () => ValidateIf((_object, value) => value !== undefined);
 
 /** The fields of an organization as given on create and update; `required` only on create. */
+/** Largest user or team quota; PostgreSQL's integer column would refuse far larger values. */
+const MAX_QUOTA = 1_000_000;
+
 function field(kind: keyof typeof FIELD_RULES, required: boolean): PropertyDecorator {
   return applyDecorators(...(required ? [] : [IsPresentOrAbsent()]), ...FIELD_RULES[kind]());
 }
@@ -54,12 +58,17 @@ const FIELD_RULES = {
     Matches(SLUG_PATTERN, { message: 'slug must be lower-case letters, digits and hyphens' }),
   ],
   plan: () => [IsIn(ORGANIZATION_PLANS)],
-  quota: () => [IsOptional(), IsInt(), Min(0)],
+  quota: () => [IsOptional(), IsInt(), Min(0), Max(MAX_QUOTA)],
   contactName: () => [Transform(trim), IsOptional(), IsString(), MaxLength(200)],
   contactEmail: () => [
     Transform(trim),
     IsOptional(),
     IsEmail({}, { message: 'contact_email must be a valid email address' }),
+    MaxLength(254),
+  ],
+  ownerEmail: () => [
+    Transform(trim),
+    IsEmail({}, { message: 'owner_email must be a valid email address' }),
     MaxLength(254),
   ],
   policy: () => [IsIn(REGISTRATION_POLICIES)],
@@ -89,11 +98,23 @@ export class CreateOrganizationDto {
   @field('plan', false)
   plan?: OrganizationPlan;
 
-  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, description: 'Null: no limit' })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_QUOTA,
+    description: 'Null: no limit',
+  })
   @field('quota', false)
   max_users?: number | null;
 
-  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, description: 'Null: no limit' })
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_QUOTA,
+    description: 'Null: no limit',
+  })
   @field('quota', false)
   max_teams?: number | null;
 
@@ -132,7 +153,7 @@ export class CreateOrganizationDto {
       'The first owner: an existing user becomes owner at once; anyone else gets an owner ' +
       'invitation whose token is in the response',
   })
-  @field('contactEmail', false)
+  @field('ownerEmail', false)
   owner_email?: string;
 }
 
@@ -157,6 +178,7 @@ export class UpdateOrganizationDto {
     type: Number,
     nullable: true,
     minimum: 0,
+    maximum: MAX_QUOTA,
     description: 'Platform administrators only; null: no limit',
   })
   @field('quota', false)
@@ -166,6 +188,7 @@ export class UpdateOrganizationDto {
     type: Number,
     nullable: true,
     minimum: 0,
+    maximum: MAX_QUOTA,
     description: 'Platform administrators only; null: no limit',
   })
   @field('quota', false)
