@@ -6,6 +6,12 @@ import { TestApp, startTestApp } from './support/test-app';
 
 interface Operation {
   security?: Array<Record<string, string[]>>;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: object }>;
+}
+
+interface Document {
+  security: unknown;
+  paths: Record<string, Record<string, Operation>>;
 }
 
 const PUBLIC_OPERATIONS = [
@@ -39,10 +45,7 @@ describe('OpenAPI document', () => {
   });
 
   it('asks for the bearer token everywhere except on the public routes', async () => {
-    const document = JSON.parse(await fetchOpenApiDocument(t)) as {
-      security: unknown;
-      paths: Record<string, Record<string, Operation>>;
-    };
+    const document = JSON.parse(await fetchOpenApiDocument(t)) as Document;
     const operations = Object.entries(document.paths).flatMap(([path, item]) =>
       Object.entries(item).map(([method, operation]) => ({
         name: `${method.toUpperCase()} ${path}`,
@@ -62,5 +65,19 @@ describe('OpenAPI document', () => {
         [operation.name]: [{ bearer: [] }],
       });
     }
+  });
+
+  it('gives optional query filters no example, which "Try it out" would send', async () => {
+    const document = JSON.parse(await fetchOpenApiDocument(t)) as Document;
+    const prefilled = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).flatMap(([method, operation]) =>
+        (operation.parameters ?? [])
+          .filter((parameter) => parameter.in === 'query' && !parameter.required)
+          .filter((parameter) => 'example' in parameter || 'example' in (parameter.schema ?? {}))
+          .map((parameter) => `${method.toUpperCase()} ${path} ?${parameter.name}`),
+      ),
+    );
+
+    expect(prefilled).toEqual([]);
   });
 });
