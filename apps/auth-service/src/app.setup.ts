@@ -9,6 +9,8 @@ import { REQUEST_ID_HEADER, requestIdMiddleware } from '@app/observability';
 export const API_PREFIX = 'api/v1/enterprise';
 export const DOCS_PATH = 'enterprise/docs';
 
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
 /** Routes that live outside the API prefix, where probes and scrapers expect them. */
 const UNPREFIXED_ROUTES = [
   { path: 'health', method: RequestMethod.GET },
@@ -24,10 +26,33 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'problem details with `code` and `request_id`; every response carries X-Request-ID.',
     )
     .setVersion('1.0.0')
+    // Relative, so "Try it out" and generated clients call whichever host served the document.
+    .addServer('/', 'This service')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    // Every route needs a token unless it is @Public(), as the global guard enforces.
+    .addSecurityRequirements('bearer')
     .build();
+  // The service is not open source (package.json: UNLICENSED), so there is no licence URL.
+  options.info.license = { name: 'Proprietary' };
+  const document = SwaggerModule.createDocument(app, options, {
+    extraModels: [ProblemDetailsDto],
+  });
+  markPublicOperations(document);
 
-  return SwaggerModule.createDocument(app, options, { extraModels: [ProblemDetailsDto] });
+  return document;
+}
+
+/** Turns the `[{}]` that @Public() leaves on an operation into `security: []` (no token). */
+function markPublicOperations(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of HTTP_METHODS) {
+      const operation = item[method];
+      const security = operation?.security;
+      if (operation && security?.length === 1 && Object.keys(security[0]).length === 0) {
+        operation.security = [];
+      }
+    }
+  }
 }
 
 /**

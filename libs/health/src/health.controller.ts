@@ -21,7 +21,7 @@ import {
 } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { KEY_VALUE_STORE, KeyValueStore, RedisStore } from '@app/cache';
-import { Public } from '@app/common';
+import { ApiProblems, Public } from '@app/common';
 import { DependencyStatusDto, HealthReportDto } from './health-report.dto';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -34,6 +34,8 @@ const CHECK_TIMEOUT_MS = 2000;
 @Public()
 @ApiTags('health')
 @ApiExtraModels(DependencyStatusDto)
+// The JSON body parser runs before every route, probes included: a malformed body gets 400.
+@ApiProblems(400)
 @Controller('health')
 export class HealthController {
   private readonly startedAt = Date.now();

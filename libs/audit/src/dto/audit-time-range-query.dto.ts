@@ -11,13 +11,16 @@ function parseIsoTime({ value }: { value: unknown }): unknown {
   return ISO_TIME.test(value) ? new Date(value) : new Date(NaN);
 }
 
-/** `?from=&to=`: events with from <= occurred_at < to, so consecutive ranges never overlap. */
+/**
+ * `?from=&to=`: events with from <= occurred_at < to, so consecutive ranges never overlap.
+ * Optional filters carry no `example`: Swagger UI would fill it in on "Try it out".
+ */
 export class AuditTimeRangeQueryDto {
   @ApiPropertyOptional({
     type: String,
     format: 'date-time',
-    example: '2025-01-01T00:00:00Z',
-    description: 'Earliest occurred_at, inclusive (ISO 8601 with offset)',
+    description:
+      'Earliest occurred_at, inclusive (ISO 8601 with offset, e.g. 2025-01-01T00:00:00Z)',
   })
   @IsOptional()
   @Transform(parseIsoTime)
@@ -27,8 +30,7 @@ export class AuditTimeRangeQueryDto {
   @ApiPropertyOptional({
     type: String,
     format: 'date-time',
-    example: '2025-02-01T00:00:00Z',
-    description: 'Latest occurred_at, exclusive (ISO 8601 with offset)',
+    description: 'Latest occurred_at, exclusive (ISO 8601 with offset, e.g. 2025-02-01T00:00:00Z)',
   })
   @IsOptional()
   @Transform(parseIsoTime)

@@ -22,7 +22,6 @@ export class ListAuditEventsQueryDto extends AuditTimeRangeQueryDto {
   actor_id?: string;
 
   @ApiPropertyOptional({
-    example: 'auth.*',
     maxLength: 100,
     description: 'An exact action (`auth.login`) or a prefix ending in `.*` (`auth.*`)',
   })
@@ -34,7 +33,7 @@ export class ListAuditEventsQueryDto extends AuditTimeRangeQueryDto {
   })
   action?: string;
 
-  @ApiPropertyOptional({ example: 'session', maxLength: 50 })
+  @ApiPropertyOptional({ maxLength: 50, description: 'Kind of the target, e.g. `session`' })
   @IsOptional()
   @IsString()
   @MaxLength(50)

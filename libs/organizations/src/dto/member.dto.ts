@@ -22,7 +22,7 @@ export class ListMembersQueryDto extends PaginationQueryDto {
   @MaxLength(200)
   search?: string;
 
-  @ApiPropertyOptional({ example: 'admin', description: 'Members holding this role key' })
+  @ApiPropertyOptional({ description: 'Members holding this role key, e.g. `admin`' })
   @IsOptional()
   @IsString()
   @MaxLength(50)

@@ -1,0 +1,83 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fetchOpenApiDocument, lintOpenApiFile } from './support/openapi';
+import { TestApp, startTestApp } from './support/test-app';
+
+interface Operation {
+  security?: Array<Record<string, string[]>>;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: object }>;
+}
+
+interface Document {
+  security: unknown;
+  paths: Record<string, Record<string, Operation>>;
+}
+
+const PUBLIC_OPERATIONS = [
+  'GET /health',
+  'GET /health/live',
+  'GET /health/ready',
+  'POST /api/v1/enterprise/auth/login',
+  'POST /api/v1/enterprise/auth/refresh',
+  'POST /api/v1/enterprise/auth/register',
+];
+
+describe('OpenAPI document', () => {
+  let t: TestApp;
+  let dir: string;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    dir = await mkdtemp(join(tmpdir(), 'fm-openapi-'));
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("passes Redocly's recommended rules without an error or a warning", async () => {
+    const file = join(dir, 'openapi.json');
+    await writeFile(file, await fetchOpenApiDocument(t));
+
+    await expect(lintOpenApiFile(file)).resolves.toEqual([]);
+  });
+
+  it('asks for the bearer token everywhere except on the public routes', async () => {
+    const document = JSON.parse(await fetchOpenApiDocument(t)) as Document;
+    const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).map(([method, operation]) => ({
+        name: `${method.toUpperCase()} ${path}`,
+        security: operation.security,
+      })),
+    );
+
+    expect(document.security).toEqual([{ bearer: [] }]);
+    expect(
+      operations
+        .filter((operation) => operation.security?.length === 0)
+        .map((operation) => operation.name)
+        .sort(),
+    ).toEqual(PUBLIC_OPERATIONS);
+    for (const operation of operations.filter((each) => each.security?.length !== 0)) {
+      expect({ [operation.name]: operation.security ?? [{ bearer: [] }] }).toEqual({
+        [operation.name]: [{ bearer: [] }],
+      });
+    }
+  });
+
+  it('gives optional query filters no example, which "Try it out" would send', async () => {
+    const document = JSON.parse(await fetchOpenApiDocument(t)) as Document;
+    const prefilled = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).flatMap(([method, operation]) =>
+        (operation.parameters ?? [])
+          .filter((parameter) => parameter.in === 'query' && !parameter.required)
+          .filter((parameter) => 'example' in parameter || 'example' in (parameter.schema ?? {}))
+          .map((parameter) => `${method.toUpperCase()} ${path} ?${parameter.name}`),
+      ),
+    );
+
+    expect(prefilled).toEqual([]);
+  });
+});
