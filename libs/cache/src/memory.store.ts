@@ -1,4 +1,4 @@
-import { KeyValueStore } from './key-value-store';
+import { KeyValueStore, WindowCount } from './key-value-store';
 
 interface Entry {
   value: string;
@@ -44,6 +44,12 @@ export class MemoryStore implements KeyValueStore {
     entry.value = String(Number(current) + 1);
 
     return Number(entry.value);
+  }
+
+  async incrementInWindow(key: string, windowSeconds: number): Promise<WindowCount> {
+    const count = await this.increment(key, windowSeconds);
+
+    return { count, remainingMs: Math.max(0, this.entries.get(key)!.expiresAt - Date.now()) };
   }
 
   async delete(key: string): Promise<void> {
