@@ -3,7 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuditApiModule, AuditModule } from '@app/audit';
 import { AuthModule } from '@app/auth';
 import { CacheModule } from '@app/cache';
-import { ProblemDetailsFilter, createValidationPipe } from '@app/common';
+import { ProblemDetailsFilter, RateLimitModule, createValidationPipe } from '@app/common';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
@@ -31,6 +31,8 @@ export class AppModule {
         LoggingModule,
         DatabaseModule,
         CacheModule,
+        // Before AuthModule, so its guard counts a request before authentication is tried.
+        RateLimitModule,
         AuditModule,
         UsersModule,
         OrganizationsModule,

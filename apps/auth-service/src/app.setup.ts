@@ -2,7 +2,7 @@ import { INestApplication, RequestMethod } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
-import { ProblemDetailsDto } from '@app/common';
+import { ProblemDetailsDto, RATE_LIMIT_HEADERS } from '@app/common';
 import { AppConfig } from '@app/config';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from '@app/observability';
 
@@ -76,7 +76,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
     app.enableCors({
       origin: config.http.corsOrigins,
       credentials: true,
-      exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After'],
+      exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After', ...RATE_LIMIT_HEADERS],
     });
   }
   app.useBodyParser('json', { limit: config.http.bodyLimit });

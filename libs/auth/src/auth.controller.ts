@@ -15,6 +15,7 @@ import {
   CurrentPrincipal,
   Principal,
   Public,
+  RateLimit,
 } from '@app/common';
 import { AuthService } from './auth.service';
 import { LoginDto } from './dto/login.dto';
@@ -24,34 +25,40 @@ import { SwitchOrganizationDto } from './dto/switch-organization.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
 
-// TODO: per-IP and per-account rate limits on these routes (the guide's 30 requests a minute)
-// and account lockout are not applied yet; until they are, only bcrypt's cost and the bounded
-// hash queue slow down password guessing.
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Public()
+  @RateLimit('auth')
   @Post('register')
   @ApiOperation({ summary: 'Create an account and join an organization' })
   @ApiCreatedResponse({ type: UserProfileDto })
-  @ApiProblems(400, 403, 404, 409, 413, 503)
+  @ApiProblems(400, 403, 404, 409, 413, 429, 503)
   register(@Body() body: RegisterDto, @Actor() actor: AuditContext): Promise<UserProfileDto> {
     return this.auth.register(body, actor);
   }
 
   @Public()
+  @RateLimit('auth')
   @Post('login')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Sign in with email and password' })
+  @ApiOperation({
+    summary: 'Sign in with email and password',
+    description:
+      'Limited per client IP and per email. After MAX_LOGIN_ATTEMPTS failures for one email ' +
+      'the account is locked for ACCOUNT_LOCKOUT_DURATION_MINUTES; a locked account is ' +
+      'answered exactly like a wrong password.',
+  })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiProblems(400, 401, 403, 413, 503)
+  @ApiProblems(400, 401, 403, 413, 429, 503)
   login(@Body() body: LoginDto, @Actor() actor: AuditContext): Promise<TokenResponseDto> {
     return this.auth.login(body, actor);
   }
 
   @Public()
+  @RateLimit('auth')
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -59,7 +66,7 @@ export class AuthController {
     description: 'The refresh token is single-use; presenting it again revokes the session.',
   })
   @ApiOkResponse({ type: TokenResponseDto })
-  @ApiProblems(400, 401, 413, 503)
+  @ApiProblems(400, 401, 413, 429, 503)
   refresh(@Body() body: RefreshDto, @Actor() actor: AuditContext): Promise<TokenResponseDto> {
     return this.auth.refresh(body.refresh_token, actor);
   }

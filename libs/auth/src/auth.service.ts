@@ -12,6 +12,7 @@ import {
   OrganizationsService,
 } from '@app/organizations';
 import {
+  LoginAttemptsService,
   PasswordHasher,
   User,
   UsersException,
@@ -47,6 +48,7 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
     private readonly invitations: InvitationsService,
+    private readonly loginAttempts: LoginAttemptsService,
   ) {}
 
   async register(input: RegisterDto, actor: AuditContext): Promise<UserProfileDto> {
@@ -164,18 +166,24 @@ export class AuthService {
   }
 
   async login(input: LoginDto, actor: AuditContext): Promise<TokenResponseDto> {
+    const attempt = await this.loginAttempts.begin(input.email);
     const user = await this.users.findByEmailWithPassword(input.email);
-    // Unknown email, SSO-only account, disabled account and wrong password cost the same
-    // work and get the same answer.
+    // Unknown email, SSO-only account, disabled account, locked account and wrong password
+    // cost the same work and get the same answer. A locked account's hash is not checked.
     const verified =
-      user?.passwordHash != null
+      attempt.allowed && user?.passwordHash != null
         ? await this.hasher.verify(input.password, user.passwordHash)
         : { valid: await this.hasher.verifyDummy(input.password), needsRehash: false };
     if (!user || !verified.valid || !user.isActive) {
       this.logger.warn({ event: 'login_failed', user_id: user?.id });
-      await this.recordFailedLogin(actor, user?.id ?? null, input.organization_id);
+      const locked = await this.loginAttempts.failed(attempt);
+      await this.recordFailedLogin(actor, user?.id ?? null, input.organization_id, {
+        reason: attempt.allowed ? 'invalid_credentials' : 'account_locked',
+        locked,
+      });
       throw new AuthException('AUTH_INVALID_CREDENTIALS');
     }
+    await this.loginAttempts.succeeded(attempt);
     if (verified.needsRehash) this.upgradeHash(user.id, input.password);
 
     const membership = await this.chooseMembership(user.id, input.organization_id);
@@ -368,12 +376,14 @@ export class AuthService {
 
   /**
    * A failed login is recorded in the organization the user would have entered, so its
-   * admins see it; an unknown email goes to the platform chain, with no email stored.
+   * admins see it; an unknown email goes to the platform chain, with no email stored. The
+   * failure that locks the account records `auth.account_locked` with it.
    */
   private async recordFailedLogin(
     actor: AuditContext,
     userId: string | null,
-    requestedOrganizationId?: string,
+    requestedOrganizationId: string | undefined,
+    outcome: { reason: 'invalid_credentials' | 'account_locked'; locked: boolean },
   ): Promise<void> {
     let organizationId: string | null = null;
     if (userId) {
@@ -382,15 +392,29 @@ export class AuthService {
         memberships.find((m) => m.organizationId === requestedOrganizationId) ?? memberships[0];
       organizationId = chosen?.organizationId ?? null;
     }
-    await this.dataSource.transaction((manager) =>
-      this.audit.record(manager, actor, {
+    await this.dataSource.transaction(async (manager) => {
+      await this.audit.record(manager, actor, {
         action: 'auth.login',
         outcome: 'failure',
         organizationId,
         actorUserId: userId,
-        details: { method: 'password', reason: 'invalid_credentials' },
-      }),
-    );
+        details: { method: 'password', reason: outcome.reason },
+      });
+      if (!outcome.locked) return;
+      await this.audit.record(manager, actor, {
+        action: 'auth.account_locked',
+        outcome: 'success',
+        organizationId,
+        actorUserId: userId,
+        targetType: 'user',
+        targetId: userId ?? undefined,
+        details: {
+          failed_attempts: this.config.lockout.maxAttempts,
+          locked_for_seconds: this.config.lockout.durationSeconds,
+        },
+      });
+    });
+    if (outcome.locked) this.logger.warn({ event: 'account_locked', user_id: userId });
   }
 
   private checkRegistrationPolicy(organization: Organization, email: string): void {

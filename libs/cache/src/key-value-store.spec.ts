@@ -102,6 +102,18 @@ function behavesLikeAKeyValueStore(harness: StoreHarness): void {
     await expect(store.increment(key('window'), 1)).resolves.toBe(1);
   });
 
+  it('counts within a window and tells how long the window has left', async () => {
+    const first = await store.incrementInWindow(key('limited'), 60);
+    await harness.elapse(0.6);
+    const second = await store.incrementInWindow(key('limited'), 60);
+
+    expect(first).toEqual({ count: 1, remainingMs: expect.any(Number) });
+    expect(first.remainingMs).toBeGreaterThan(59_000);
+    expect(first.remainingMs).toBeLessThanOrEqual(60_000);
+    expect(second.count).toBe(2);
+    expect(second.remainingMs).toBeLessThan(first.remainingMs);
+  });
+
   it('deletes a key, and deleting a missing key is harmless', async () => {
     await store.set(key('gone'), 'value', 60);
 

@@ -12,9 +12,20 @@ export interface KeyValueStore {
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Adds one and returns the new value; the window starts with the first increment. */
   increment(key: string, windowSeconds: number): Promise<number>;
+  /**
+   * `increment` that also tells how long the window has left, in one atomic step: what a rate
+   * limiter needs to answer `Retry-After` without a second round trip.
+   */
+  incrementInWindow(key: string, windowSeconds: number): Promise<WindowCount>;
   delete(key: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A counter and the time until its window ends. */
+export interface WindowCount {
+  count: number;
+  remainingMs: number;
 }
 
 export const KEY_VALUE_STORE = Symbol('KEY_VALUE_STORE');

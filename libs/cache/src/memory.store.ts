@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { KeyValueStore } from './key-value-store';
+import { KeyValueStore, WindowCount } from './key-value-store';
 
 interface Entry {
   value: string;
@@ -64,6 +64,12 @@ export class MemoryStore implements KeyValueStore {
     entry.value = String(Number(current) + 1);
 
     return Number(entry.value);
+  }
+
+  async incrementInWindow(key: string, windowSeconds: number): Promise<WindowCount> {
+    const count = await this.increment(key, windowSeconds);
+
+    return { count, remainingMs: Math.max(0, this.entries.get(key)!.expiresAt - Date.now()) };
   }
 
   async delete(key: string): Promise<void> {

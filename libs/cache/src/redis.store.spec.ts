@@ -34,6 +34,7 @@ describe('RedisStore without a reachable server', () => {
     ['set', (s: RedisStore) => s.set('key', 'value', 60)],
     ['setIfAbsent', (s: RedisStore) => s.setIfAbsent('key', 'value', 60)],
     ['increment', (s: RedisStore) => s.increment('key', 60)],
+    ['incrementInWindow', (s: RedisStore) => s.incrementInWindow('key', 60)],
     ['delete', (s: RedisStore) => s.delete('key')],
     ['ping', (s: RedisStore) => s.ping()],
   ])('refuses %s quickly with StoreUnavailableError', async (_name, command) => {

@@ -1,11 +1,30 @@
 import { Redis, RedisOptions } from 'ioredis';
-import { KeyValueStore, StoreUnavailableError } from './key-value-store';
+import { KeyValueStore, StoreUnavailableError, WindowCount } from './key-value-store';
 
 /** INCR that starts the expiry window on the first hit, atomically. */
 const INCREMENT_IN_WINDOW = `
 local value = redis.call('INCR', KEYS[1])
 if value == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return value`;
+
+/**
+ * The same, also returning the window's remaining milliseconds. A key left without expiry (it
+ * cannot happen through this script, but a manual write could) gets the window again rather
+ * than counting forever.
+ */
+const INCREMENT_IN_WINDOW_WITH_TTL = `
+local value = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if value == 1 or ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {value, ttl}`;
+
+type WindowCommands = Redis & {
+  incrementInWindow(key: string, window: number): Promise<number>;
+  incrementInWindowWithTtl(key: string, windowMs: number): Promise<[number, number]>;
+};
 
 export interface RedisStoreOptions {
   host: string;
@@ -42,6 +61,10 @@ export class RedisStore implements KeyValueStore {
     // ioredis would print each reconnect failure as an unhandled error event.
     this.client.on('error', () => undefined);
     this.client.defineCommand('incrementInWindow', { numberOfKeys: 1, lua: INCREMENT_IN_WINDOW });
+    this.client.defineCommand('incrementInWindowWithTtl', {
+      numberOfKeys: 1,
+      lua: INCREMENT_IN_WINDOW_WITH_TTL,
+    });
   }
 
   async connect(): Promise<void> {
@@ -71,11 +94,19 @@ export class RedisStore implements KeyValueStore {
   }
 
   async increment(key: string, windowSeconds: number): Promise<number> {
-    const client = this.client as Redis & {
-      incrementInWindow(key: string, window: number): Promise<number>;
-    };
+    const client = this.client as WindowCommands;
 
     return this.run(() => client.incrementInWindow(key, Math.max(1, Math.ceil(windowSeconds))));
+  }
+
+  async incrementInWindow(key: string, windowSeconds: number): Promise<WindowCount> {
+    const client = this.client as WindowCommands;
+    const windowMs = Math.max(1000, Math.ceil(windowSeconds * 1000));
+    const [count, remainingMs] = await this.run(() =>
+      client.incrementInWindowWithTtl(key, windowMs),
+    );
+
+    return { count, remainingMs };
   }
 
   async delete(key: string): Promise<void> {

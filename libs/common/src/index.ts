@@ -10,3 +10,8 @@ export * from './access/actor.decorator';
 export * from './access/current-access.decorator';
 export * from './access/current-principal.decorator';
 export * from './access/principal';
+export * from './rate-limit/client-ip';
+export * from './rate-limit/rate-limit.decorator';
+export * from './rate-limit/rate-limit.guard';
+export * from './rate-limit/rate-limit.module';
+export * from './rate-limit/rate-limiter';

@@ -11,6 +11,7 @@ import type { Request, Response } from 'express';
 import { StoreUnavailableError } from '@app/cache';
 import { CommonException, DomainException } from './domain.exception';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { RateLimitedException } from './rate-limit/rate-limiter';
 
 interface Captured {
   status?: number;
@@ -221,6 +222,20 @@ describe('ProblemDetailsFilter', () => {
     { status: 429, exception: new HttpException('slow down', 429) },
   ])('asks the client to retry after a second with a $status', ({ exception }) => {
     expect(answer(exception).headers['retry-after']).toBe('1');
+  });
+
+  it('tells a rate-limited client when its window frees, with the RateLimit headers', () => {
+    const state = { allowed: false, limit: 30, remaining: 0, resetSeconds: 42 };
+    const result = answer(new RateLimitedException(state));
+
+    expect(result.status).toBe(429);
+    expect(result.json.code).toBe('RATE_LIMITED');
+    expect(result.headers).toMatchObject({
+      'retry-after': '42',
+      'ratelimit-limit': '30',
+      'ratelimit-remaining': '0',
+      'ratelimit-reset': '42',
+    });
   });
 
   it('sends no Retry-After with a client error', () => {

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { StoreUnavailableError } from '@app/cache';
 import { COMMON_ERRORS, CommonErrorCode, DomainException } from './domain.exception';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsDto, problemType } from './problem-details';
+import { RateLimitedException, setRateLimitHeaders } from './rate-limit/rate-limiter';
 
 const STATUS_CODES: Record<number, CommonErrorCode> = {
   400: 'VALIDATION_FAILED',
@@ -168,7 +169,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       request_id: requestId,
       ...(problem.errors ? { errors: problem.errors } : {}),
     };
-    if (problem.status === 503 || problem.status === 429) response.setHeader('Retry-After', '1');
+    if (exception instanceof RateLimitedException) {
+      // The limit that refused this request is the one the client must wait for.
+      setRateLimitHeaders(response, exception.state);
+      response.setHeader('Retry-After', String(exception.state.resetSeconds));
+    } else if (problem.status === 503 || problem.status === 429) {
+      response.setHeader('Retry-After', '1');
+    }
     response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
   }
 }

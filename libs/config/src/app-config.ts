@@ -58,6 +58,8 @@ export interface AppConfig {
   refreshTokenTtlSeconds: number;
   password: PasswordPolicy;
   hashing: { bcryptRounds: number; concurrency: number; queueLimit: number };
+  rateLimits: { authPerMinute: number; loginPerAccountPerMinute: number };
+  lockout: { maxAttempts: number; windowSeconds: number; durationSeconds: number };
   features: { teams: boolean; audit: boolean };
   audit: { retentionDays: number };
   invitations: { expireDays: number };
@@ -202,6 +204,15 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       bcryptRounds: raw.BCRYPT_ROUNDS ?? 12,
       concurrency: raw.HASH_CONCURRENCY ?? Math.max(2, availableParallelism()),
       queueLimit: raw.HASH_QUEUE_LIMIT ?? 64,
+    },
+    rateLimits: {
+      authPerMinute: raw.RATE_LIMIT_AUTH_PER_MINUTE ?? 30,
+      loginPerAccountPerMinute: raw.RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE ?? 10,
+    },
+    lockout: {
+      maxAttempts: raw.MAX_LOGIN_ATTEMPTS ?? 5,
+      windowSeconds: (raw.LOGIN_ATTEMPT_WINDOW_MINUTES ?? 15) * 60,
+      durationSeconds: (raw.ACCOUNT_LOCKOUT_DURATION_MINUTES ?? 30) * 60,
     },
     features: {
       teams: raw.ENABLE_TEAM_MANAGEMENT ?? true,

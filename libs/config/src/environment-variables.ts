@@ -134,6 +134,27 @@ export const ENVIRONMENT_VARIABLES = {
     description: 'Passwords need a character that is not a letter or digit',
     schema: flag.optional(),
   },
+  RATE_LIMIT_AUTH_PER_MINUTE: {
+    description:
+      'Requests per minute one client IP (IPv6: one /64) may make to the authentication routes',
+    schema: positiveInt.max(1_000_000).optional(),
+  },
+  RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE: {
+    description: 'Login attempts per minute for one email address, from any number of IPs',
+    schema: positiveInt.max(1_000_000).optional(),
+  },
+  MAX_LOGIN_ATTEMPTS: {
+    description: 'Failed logins for one email within LOGIN_ATTEMPT_WINDOW_MINUTES that lock it',
+    schema: positiveInt.max(1_000_000).optional(),
+  },
+  LOGIN_ATTEMPT_WINDOW_MINUTES: {
+    description: 'Window, from the first failed login, in which failures count toward a lockout',
+    schema: positiveInt.max(24 * 60).optional(),
+  },
+  ACCOUNT_LOCKOUT_DURATION_MINUTES: {
+    description: 'How long an account stays locked after MAX_LOGIN_ATTEMPTS failures',
+    schema: positiveInt.max(7 * 24 * 60).optional(),
+  },
   CORS_ORIGINS: {
     description: 'Comma-separated exact origins allowed by CORS (required in production)',
     schema: z.string().optional(),

@@ -139,6 +139,29 @@ export class MembersController {
     return this.members.reactivate(caller.organizationId, userId, caller, actor);
   }
 
+  @RequirePermission('members:unlock', {
+    alternatives: ['members:deactivate'],
+    platformAdminBypass: true,
+  })
+  @Post(':user_id/unlock')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: "Lift a member's login lockout",
+    description:
+      'Needs members:unlock or members:deactivate, and every permission the member holds. ' +
+      'Forgets the failed login attempts, so the next login checks the password again. ' +
+      'Platform administrators can unlock any user by id.',
+  })
+  @ApiNoContentResponse({ description: 'Unlocked (also when the account was not locked)' })
+  @ApiProblems(400, 401, 403, 404, 503)
+  unlock(
+    @Param('user_id', USER_ID) userId: string,
+    @CurrentCaller() caller: Caller,
+    @Actor() actor: AuditContext,
+  ): Promise<void> {
+    return this.members.unlock(caller.organizationId, userId, caller, actor);
+  }
+
   @RequirePermission('members:remove')
   @Delete(':user_id')
   @HttpCode(HttpStatus.NO_CONTENT)

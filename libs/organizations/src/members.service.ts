@@ -2,7 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
 import { Page, toPage } from '@app/common';
+import { LoginAttemptsService } from '@app/users';
 import { AccessRevocationService } from './access-revocation.service';
+import { AccessService } from './access.service';
 import { Caller, missingPermissions } from './caller';
 import { DenialRecorder } from './denial-recorder.service';
 import { ListMembersQueryDto, MemberDto, MemberTeamDto } from './dto/member.dto';
@@ -46,6 +48,8 @@ export class MembersService {
     private readonly roles: RolesService,
     private readonly revocation: AccessRevocationService,
     private readonly denials: DenialRecorder,
+    private readonly access: AccessService,
+    private readonly loginAttempts: LoginAttemptsService,
   ) {}
 
   async list(organizationId: string, query: ListMembersQueryDto): Promise<Page<MemberDto>> {
@@ -217,6 +221,55 @@ export class MembersService {
     if (outcome.changed) await this.revocation.unblockMembership(organizationId, userId);
 
     return this.read(this.dataSource.manager, organizationId, userId);
+  }
+
+  /**
+   * Lifts a login lockout and forgets the failed attempts. A member of the caller's
+   * organization needs the grant rule like deactivation does: otherwise an admin could unlock
+   * an owner again and again and guess the owner's password without limit. Platform
+   * administrators unlock any user by id.
+   */
+  async unlock(
+    organizationId: string,
+    userId: string,
+    caller: Caller,
+    actor: AuditContext,
+  ): Promise<void> {
+    const isPlatformAdmin =
+      caller.isPlatformAdmin ?? (await this.access.isPlatformAdmin(caller.userId));
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      let email: string;
+      if (isPlatformAdmin) {
+        const [user] = await manager.query<{ email: string }[]>(
+          'SELECT email FROM users WHERE id = $1 AND deleted_at IS NULL',
+          [userId],
+        );
+        if (!user) throw new OrganizationsException('MEMBER_NOT_FOUND');
+        email = user.email;
+      } else {
+        const member = await this.lockMember(manager, organizationId, userId);
+        const refusal = await this.checkActOn(manager, organizationId, member, caller);
+        if (refusal) return { refusal };
+        email = member.email;
+      }
+
+      const wasLocked = await this.loginAttempts.isLocked(email);
+      // Cleared before the audit event commits: a store outage fails the request (503) and
+      // rolls the event back, so no unlock is recorded that did not happen.
+      await this.loginAttempts.clear(email);
+      await this.audit.record(manager, actor, {
+        action: 'auth.account_unlocked',
+        outcome: 'success',
+        targetType: 'user',
+        targetId: userId,
+        details: { was_locked: wasLocked, by_platform_admin: isPlatformAdmin },
+      });
+
+      return { wasLocked };
+    });
+    if (outcome.refusal) return this.denyActOn(actor, userId, outcome.refusal);
+
+    this.logger.log({ event: 'account_unlocked', user_id: userId, by_user_id: caller.userId });
   }
 
   /** Removes the membership and the member's places on this organization's teams. */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { UsersModule } from '@app/users';
 import { DenialRecorder } from './denial-recorder.service';
 import { MembersController } from './members.controller';
 import { MembersService } from './members.service';
@@ -14,7 +15,7 @@ import { RolesService } from './roles.service';
  * libs/auth itself depends on OrganizationsModule: AppModule imports both.
  */
 @Module({
-  imports: [OrganizationsModule],
+  imports: [OrganizationsModule, UsersModule],
   controllers: [OrganizationsController, MembersController, RolesController],
   providers: [OrganizationsAdminService, MembersService, RolesService, DenialRecorder],
   exports: [RolesService],

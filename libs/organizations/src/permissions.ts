@@ -10,6 +10,7 @@ export const PERMISSIONS = {
   'members:update': 'Change members roles',
   'members:deactivate': 'Deactivate and reactivate members',
   'members:remove': 'Remove members from the organization',
+  'members:unlock': 'Lift the login lockout of members',
   'invitations:read': 'List invitations',
   'invitations:create': 'Invite people',
   'invitations:revoke': 'Revoke invitations',

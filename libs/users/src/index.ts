@@ -1,5 +1,6 @@
 export * from './bounded-concurrency';
 export * from './email';
+export * from './login-attempts.service';
 export * from './password-hasher.service';
 export * from './password-policy';
 export * from './user.entity';
