@@ -5,6 +5,7 @@ import { AuthModule } from '@app/auth';
 import { CacheModule } from '@app/cache';
 import { ProblemDetailsFilter, createValidationPipe } from '@app/common';
 import { AppConfig, ConfigModule } from '@app/config';
+import { CryptoModule } from '@app/crypto';
 import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
 import { LoggingModule } from '@app/observability';
@@ -31,6 +32,7 @@ export class AppModule {
         LoggingModule,
         DatabaseModule,
         CacheModule,
+        CryptoModule,
         AuditModule,
         UsersModule,
         OrganizationsModule,

@@ -2,10 +2,12 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/commo
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { AuditContext } from '@app/audit';
 import {
@@ -23,6 +25,7 @@ import { RegisterDto } from './dto/register.dto';
 import { SwitchOrganizationDto } from './dto/switch-organization.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
+import { MfaChallengeResponseDto } from './mfa/dto/mfa.dto';
 
 // TODO: per-IP and per-account rate limits on these routes (the guide's 30 requests a minute)
 // and account lockout are not applied yet; until they are, only bcrypt's cost and the bounded
@@ -44,10 +47,28 @@ export class AuthController {
   @Public()
   @Post('login')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Sign in with email and password' })
-  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiOperation({
+    summary: 'Sign in with email and password',
+    description:
+      'Answers tokens, or, for an account with MFA, `mfa_required` and an `mfa_token` for ' +
+      'POST auth/mfa/verify; an owner or admin of an organization that requires MFA who has ' +
+      'none gets `mfa_enrollment_required` and an `mfa_token` that opens only the enrolment ' +
+      'routes.',
+  })
+  @ApiExtraModels(TokenResponseDto, MfaChallengeResponseDto)
+  @ApiOkResponse({
+    schema: {
+      oneOf: [
+        { $ref: getSchemaPath(TokenResponseDto) },
+        { $ref: getSchemaPath(MfaChallengeResponseDto) },
+      ],
+    },
+  })
   @ApiProblems(400, 401, 403, 413, 503)
-  login(@Body() body: LoginDto, @Actor() actor: AuditContext): Promise<TokenResponseDto> {
+  login(
+    @Body() body: LoginDto,
+    @Actor() actor: AuditContext,
+  ): Promise<TokenResponseDto | MfaChallengeResponseDto> {
     return this.auth.login(body, actor);
   }
 

@@ -8,6 +8,7 @@ const PRODUCTION: NodeJS.ProcessEnv = {
   REDIS_HOST: 'redis.internal',
   REDIS_PASSWORD: 'redis-password-VALUE',
   JWT_SECRET_KEY: 'k'.repeat(64),
+  ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
   CORS_ORIGINS: 'https://app.faultmaven.com',
 };
 
@@ -110,6 +111,7 @@ describe('loadAppConfig', () => {
       'REDIS_HOST',
       'REDIS_PASSWORD',
       'JWT_SECRET_KEY',
+      'ENCRYPTION_KEYS',
       'CORS_ORIGINS',
     ])('refuses to start without %s', (name) => {
       const error = validationError({ ...PRODUCTION, [name]: undefined });
@@ -152,6 +154,7 @@ describe('loadAppConfig', () => {
         'REDIS_HOST is required when ENVIRONMENT=production',
         'REDIS_PASSWORD is required when ENVIRONMENT=production',
         'JWT_SECRET_KEY must be at least 64 characters in production',
+        'ENCRYPTION_KEYS is required when ENVIRONMENT=production',
         'CORS_ORIGINS must list exact origins in production, not "*"',
         'PASSWORD_MIN_LENGTH must be at least 12 in production',
       ]);
