@@ -74,10 +74,18 @@ async function rotateEncryption(config: AppConfig): Promise<string> {
     reencryptTotpSecrets(dataSource, cipher),
   );
 
-  return (
+  const lines = [
     `TOTP secrets: ${result.reencrypted} of ${result.checked} re-encrypted ` +
-    `with key ${cipher.currentKeyId}`
-  );
+      `with key ${cipher.currentKeyId}`,
+  ];
+  if (result.undecryptable > 0) {
+    lines.push(
+      `${result.undecryptable} could not be decrypted with any configured key and were left ` +
+        'as they are: keep the key that made them in ENCRYPTION_KEYS',
+    );
+  }
+
+  return lines.join('\n');
 }
 
 function describePurge(result: AuditChainPurge): string {

@@ -1,10 +1,12 @@
 import { DataSource } from 'typeorm';
-import { SecretCipher } from '@app/crypto';
+import { SecretCipher, SecretDecryptionError } from '@app/crypto';
 import { totpCipherContext } from './mfa.service';
 
 export interface ReencryptionResult {
   checked: number;
   reencrypted: number;
+  /** Rows whose key is not configured or that fail authentication: left as they are. */
+  undecryptable: number;
 }
 
 /**
@@ -24,14 +26,24 @@ export async function reencryptTotpSecrets(
          FROM user_totp_factors ORDER BY user_id FOR UPDATE`,
     );
     let reencrypted = 0;
+    let undecryptable = 0;
     for (const row of rows) {
       const context = totpCipherContext(row.user_id);
       const move = (value: string | null) =>
         value !== null && cipher.needsReencryption(value)
           ? cipher.reencrypt(value, context)
           : value;
-      const secret = move(row.secret_encrypted);
-      const pending = move(row.pending);
+      let secret: string | null;
+      let pending: string | null;
+      try {
+        secret = move(row.secret_encrypted);
+        pending = move(row.pending);
+      } catch (error) {
+        // One unreadable row must not keep every other secret on the old key.
+        if (!(error instanceof SecretDecryptionError)) throw error;
+        undecryptable += 1;
+        continue;
+      }
       if (secret === row.secret_encrypted && pending === row.pending) continue;
       await manager.query(
         `UPDATE user_totp_factors SET secret_encrypted = $2, pending_secret_encrypted = $3
@@ -41,6 +53,6 @@ export async function reencryptTotpSecrets(
       reencrypted += 1;
     }
 
-    return { checked: rows.length, reencrypted };
+    return { checked: rows.length, reencrypted, undecryptable };
   });
 }
