@@ -17,6 +17,7 @@ const libs = [
   'cache',
   'common',
   'config',
+  'crypto',
   'database',
   'health',
   'observability',

@@ -5,6 +5,7 @@ import { AuthModule } from '@app/auth';
 import { CacheModule } from '@app/cache';
 import { ProblemDetailsFilter, RateLimitModule, createValidationPipe } from '@app/common';
 import { AppConfig, ConfigModule } from '@app/config';
+import { CryptoModule } from '@app/crypto';
 import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
 import { LoggingModule } from '@app/observability';
@@ -33,6 +34,7 @@ export class AppModule {
         CacheModule,
         // Before AuthModule, so its guard counts a request before authentication is tried.
         RateLimitModule,
+        CryptoModule,
         AuditModule,
         UsersModule,
         OrganizationsModule,

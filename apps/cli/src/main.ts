@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AuditChainPurge, purgeAuditEvents, retentionCutoff } from '@app/audit';
+import { reencryptTotpSecrets } from '@app/auth';
 import {
   AppConfig,
   ConfigValidationError,
   loadAppConfig,
   loadDotenvForDevelopment,
 } from '@app/config';
+import { SecretCipher, resolveEncryptionKeys } from '@app/crypto';
 import { SeedService } from '@app/organizations';
 import {
   generateMigration,
@@ -26,6 +28,7 @@ Commands:
   migration:generate <Name>  write a migration for entity changes (PascalCase name)
   seed                       create the default organization and platform admin (idempotent)
   audit:purge                delete audit events older than AUDIT_RETENTION_DAYS, per chain
+  keys:rotate-encryption     re-encrypt stored secrets with the first key of ENCRYPTION_KEYS
 `;
 
 async function seed(config: AppConfig): Promise<string> {
@@ -60,6 +63,27 @@ async function purgeAudit(config: AppConfig): Promise<string> {
     `Removed ${removed} audit events older than ${cutoff.toISOString()} ` +
       `(${config.audit.retentionDays} days) from ${results.length} chains`,
   );
+
+  return lines.join('\n');
+}
+
+async function rotateEncryption(config: AppConfig): Promise<string> {
+  const cipher = new SecretCipher(resolveEncryptionKeys(config));
+  // TODO: SSO client secrets join this command when SSO connections are stored (later issue).
+  const result = await withDataSource(config, (dataSource) =>
+    reencryptTotpSecrets(dataSource, cipher),
+  );
+
+  const lines = [
+    `TOTP secrets: ${result.reencrypted} of ${result.checked} re-encrypted ` +
+      `with key ${cipher.currentKeyId}`,
+  ];
+  if (result.undecryptable > 0) {
+    lines.push(
+      `${result.undecryptable} could not be decrypted with any configured key and were left ` +
+        'as they are: keep the key that made them in ENCRYPTION_KEYS',
+    );
+  }
 
   return lines.join('\n');
 }
@@ -104,6 +128,9 @@ async function main(argv: string[]): Promise<number> {
       break;
     case 'audit:purge':
       output = await purgeAudit(config);
+      break;
+    case 'keys:rotate-encryption':
+      output = await rotateEncryption(config);
       break;
     default:
       process.stderr.write(USAGE);

@@ -2,10 +2,12 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/commo
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { AuditContext } from '@app/audit';
 import {
@@ -24,6 +26,7 @@ import { RegisterDto } from './dto/register.dto';
 import { SwitchOrganizationDto } from './dto/switch-organization.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
+import { MfaChallengeResponseDto } from './mfa/dto/mfa.dto';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -49,11 +52,25 @@ export class AuthController {
     description:
       'Limited per client IP and per email. After MAX_LOGIN_ATTEMPTS failures for one email ' +
       'the account is locked for ACCOUNT_LOCKOUT_DURATION_MINUTES; a locked account is ' +
-      'answered exactly like a wrong password.',
+      'answered exactly like a wrong password. Answers tokens, or, for an account with MFA, `mfa_required` and an `mfa_token` for ' +
+      'POST auth/mfa/verify; an owner or admin of an organization that requires MFA who has ' +
+      'none gets `mfa_enrollment_required` and an `mfa_token` that opens only the enrolment ' +
+      'routes.',
   })
-  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiExtraModels(TokenResponseDto, MfaChallengeResponseDto)
+  @ApiOkResponse({
+    schema: {
+      oneOf: [
+        { $ref: getSchemaPath(TokenResponseDto) },
+        { $ref: getSchemaPath(MfaChallengeResponseDto) },
+      ],
+    },
+  })
   @ApiProblems(400, 401, 403, 413, 429, 503)
-  login(@Body() body: LoginDto, @Actor() actor: AuditContext): Promise<TokenResponseDto> {
+  login(
+    @Body() body: LoginDto,
+    @Actor() actor: AuditContext,
+  ): Promise<TokenResponseDto | MfaChallengeResponseDto> {
     return this.auth.login(body, actor);
   }
 

@@ -9,6 +9,11 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { AccessPolicyGuard } from './guards/access-policy.guard';
 import { AccessTokenGuard } from './guards/access-token.guard';
+import { MfaChallenges } from './mfa/mfa-challenges';
+import { MfaController } from './mfa/mfa.controller';
+import { MfaService } from './mfa/mfa.service';
+import { RecoveryCode } from './mfa/recovery-code.entity';
+import { TotpFactor } from './mfa/totp-factor.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 import { JWT_SIGNING_KEY, resolveSigningKey } from './signing-key';
@@ -18,11 +23,11 @@ import { TokenService } from './token.service';
 @Module({
   imports: [
     PassportModule,
-    TypeOrmModule.forFeature([Session, RefreshToken]),
+    TypeOrmModule.forFeature([Session, RefreshToken, TotpFactor, RecoveryCode]),
     UsersModule,
     OrganizationsModule,
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, MfaController],
   providers: [
     {
       provide: JWT_SIGNING_KEY,
@@ -31,6 +36,8 @@ import { TokenService } from './token.service';
     },
     TokenService,
     AuthService,
+    MfaService,
+    MfaChallenges,
     AccessTokenStrategy,
     // Guards run in this order: authenticate, then authorize.
     { provide: APP_GUARD, useClass: AccessTokenGuard },

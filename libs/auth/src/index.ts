@@ -4,3 +4,7 @@ export * from './auth.service';
 export * from './refresh-token.entity';
 export * from './session.entity';
 export * from './token.service';
+export * from './mfa/mfa.exception';
+export * from './mfa/recovery-code.entity';
+export * from './mfa/reencrypt-secrets';
+export * from './mfa/totp-factor.entity';

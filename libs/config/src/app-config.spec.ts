@@ -8,6 +8,7 @@ const PRODUCTION: NodeJS.ProcessEnv = {
   REDIS_HOST: 'redis.internal',
   REDIS_PASSWORD: 'redis-password-VALUE',
   JWT_SECRET_KEY: 'k'.repeat(64),
+  ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
   CORS_ORIGINS: 'https://app.faultmaven.com',
 };
 
@@ -110,6 +111,7 @@ describe('loadAppConfig', () => {
       'REDIS_HOST',
       'REDIS_PASSWORD',
       'JWT_SECRET_KEY',
+      'ENCRYPTION_KEYS',
       'CORS_ORIGINS',
     ])('refuses to start without %s', (name) => {
       const error = validationError({ ...PRODUCTION, [name]: undefined });
@@ -151,11 +153,40 @@ describe('loadAppConfig', () => {
         'POSTGRES_PASSWORD is required when ENVIRONMENT=production',
         'REDIS_HOST is required when ENVIRONMENT=production',
         'REDIS_PASSWORD is required when ENVIRONMENT=production',
+        'ENCRYPTION_KEYS is required when ENVIRONMENT=production',
         'JWT_SECRET_KEY must be at least 64 characters in production',
         'CORS_ORIGINS must list exact origins in production, not "*"',
         'PASSWORD_MIN_LENGTH must be at least 12 in production',
       ]);
       for (const problem of error.problems) expect(error.message).toContain(problem);
+    });
+
+    it('reads ENCRYPTION_KEYS in order, the first one encrypting', () => {
+      const k2 = Buffer.alloc(32, 2).toString('base64');
+      const config = loadAppConfig({
+        ...PRODUCTION,
+        ENCRYPTION_KEYS: `k2:${k2}, ${PRODUCTION.ENCRYPTION_KEYS}`,
+      });
+
+      expect(config.encryptionKeys?.map((entry) => entry.id)).toEqual(['k2', 'k1']);
+      expect(config.encryptionKeys?.[0].key).toEqual(Buffer.alloc(32, 2));
+    });
+
+    it.each([
+      ['a key of the wrong length', `k1:${Buffer.alloc(16, 7).toString('base64')}`, 'entry 1'],
+      ['a key without an id', Buffer.alloc(32, 7).toString('base64'), 'entry 1'],
+      [
+        'a repeated id',
+        `k1:${Buffer.alloc(32, 7).toString('base64')},k1:${Buffer.alloc(32, 8).toString('base64')}`,
+        'repeats',
+      ],
+    ])('refuses ENCRYPTION_KEYS with %s, without printing it', (_name, value, rule) => {
+      const error = validationError({ ...PRODUCTION, ENCRYPTION_KEYS: value });
+
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]).toContain('ENCRYPTION_KEYS');
+      expect(error.problems[0]).toContain(rule);
+      expect(error.message).not.toContain(Buffer.alloc(32, 7).toString('base64'));
     });
 
     it('never puts a secret value in the message', () => {

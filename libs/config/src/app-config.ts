@@ -32,6 +32,12 @@ export interface RedisConfig {
   keyPrefix: string;
 }
 
+/** One AES-256-GCM key of ENCRYPTION_KEYS: its id travels in every ciphertext it makes. */
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
 export interface AppConfig {
   environment: Environment;
   isProduction: boolean;
@@ -55,6 +61,11 @@ export interface AppConfig {
     audience: string;
     accessTokenTtlSeconds: number;
   };
+  /**
+   * Keys for secrets at rest, the encrypting one first. Undefined outside production means:
+   * generate one and keep it under DATA_DIR.
+   */
+  encryptionKeys?: EncryptionKey[];
   refreshTokenTtlSeconds: number;
   password: PasswordPolicy;
   hashing: { bcryptRounds: number; concurrency: number; queueLimit: number };
@@ -81,8 +92,42 @@ const REQUIRED_IN_PRODUCTION: VariableName[] = [
   'REDIS_HOST',
   'REDIS_PASSWORD',
   'JWT_SECRET_KEY',
+  'ENCRYPTION_KEYS',
   'CORS_ORIGINS',
 ];
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/**
+ * Parses `k2:BASE64,k1:BASE64`. Problems name the position of the bad entry, never its value,
+ * since the whole variable is a secret.
+ */
+export function parseEncryptionKeys(value: string): { keys: EncryptionKey[]; problems: string[] } {
+  const keys: EncryptionKey[] = [];
+  const problems: string[] = [];
+  const entries = value.split(',').map((entry) => entry.trim());
+  entries.forEach((entry, index) => {
+    const separator = entry.indexOf(':');
+    const id = separator > 0 ? entry.slice(0, separator) : '';
+    const encoded = separator > 0 ? entry.slice(separator + 1) : '';
+    const key = BASE64.test(encoded) ? Buffer.from(encoded, 'base64') : Buffer.alloc(0);
+    if (!KEY_ID.test(id) || key.length !== 32) {
+      problems.push(
+        `ENCRYPTION_KEYS entry ${index + 1} must be id:base64 of 32 bytes ` +
+          '(id of letters, digits, - or _)',
+      );
+      return;
+    }
+    if (keys.some((known) => known.id === id)) {
+      problems.push(`ENCRYPTION_KEYS entry ${index + 1} repeats a key id`);
+      return;
+    }
+    keys.push({ id, key });
+  });
+
+  return { keys, problems };
+}
 
 const MIN_PRODUCTION_SECRET_LENGTH = 64;
 
@@ -144,6 +189,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const environment: Environment = raw.ENVIRONMENT ?? 'development';
   const isProduction = environment === 'production';
   if (isProduction) problems.push(...productionProblems(raw));
+  const encryption =
+    raw.ENCRYPTION_KEYS === undefined ? undefined : parseEncryptionKeys(raw.ENCRYPTION_KEYS);
+  if (encryption) problems.push(...encryption.problems);
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
   const port = raw.PORT ?? 8000;
@@ -191,6 +239,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: raw.JWT_AUDIENCE ?? 'faultmaven',
       accessTokenTtlSeconds: (raw.ACCESS_TOKEN_EXPIRE_MINUTES ?? 15) * 60,
     },
+    encryptionKeys: encryption?.keys,
     refreshTokenTtlSeconds: (raw.REFRESH_TOKEN_EXPIRE_DAYS ?? 7) * 24 * 60 * 60,
     password: {
       minLength: raw.PASSWORD_MIN_LENGTH ?? (strictPasswords ? 12 : 8),

@@ -95,6 +95,13 @@ export const ENVIRONMENT_VARIABLES = {
     schema: z.string().optional(),
     secret: true,
   },
+  ENCRYPTION_KEYS: {
+    description:
+      'AES-256-GCM keys for secrets at rest, `id:base64` (32 bytes) comma-separated; the first ' +
+      'encrypts, all decrypt. Outside production one is generated into DATA_DIR when unset',
+    schema: z.string().optional(),
+    secret: true,
+  },
   JWT_ISSUER: { description: 'iss claim of issued access tokens', schema: text.optional() },
   JWT_AUDIENCE: { description: 'aud claim of issued access tokens', schema: text.optional() },
   ACCESS_TOKEN_EXPIRE_MINUTES: {

@@ -1,0 +1,146 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { KEY_VALUE_STORE, KeyValueStore } from '@app/cache';
+import { MfaException } from './mfa.exception';
+
+/**
+ * `verify`: the password was right and the account has MFA; a code completes the sign-in.
+ * `enroll`: the organization requires MFA and the user has none; the token opens only the
+ * enrolment routes, and POST auth/mfa/verify once enrolled.
+ */
+export type MfaChallengeKind = 'verify' | 'enroll';
+
+export interface MfaChallenge {
+  /** SHA-256 of the token: the store never holds the token itself. */
+  id: string;
+  kind: MfaChallengeKind;
+  userId: string;
+  organizationId: string;
+}
+
+interface StoredChallenge {
+  kind: MfaChallengeKind;
+  userId: string;
+  organizationId: string;
+  userAgent: string | null;
+}
+
+/** Prefix of MFA tokens, so the guard can tell them from JWTs without a store lookup. */
+const TOKEN_PREFIX = 'mfa_';
+export const MFA_CHALLENGE_TTL_SECONDS = 300;
+/** Wrong codes one challenge survives; the next wrong one ends it. */
+export const MFA_MAX_ATTEMPTS_PER_CHALLENGE = 5;
+/** Wrong codes per user per window over all challenges, so signing in again does not reset it. */
+export const MFA_MAX_FAILURES_PER_USER = 20;
+const USER_FAILURE_WINDOW_SECONDS = 60 * 60;
+
+const keys = {
+  challenge: (id: string) => `mfa:challenge:${id}`,
+  attempts: (id: string) => `mfa:challenge-attempts:${id}`,
+  redeemed: (id: string) => `mfa:challenge-redeemed:${id}`,
+  userFailures: (userId: string) => `mfa:user-failures:${userId}`,
+};
+
+export function isMfaToken(token: string): boolean {
+  return token.startsWith(TOKEN_PREFIX);
+}
+
+/**
+ * MFA challenges: opaque random tokens in the shared store, so every instance knows them and
+ * none of them can ever pass as an access token (they are not JWTs). A challenge is bound to
+ * the user, the organization chosen at login and the client's user agent; it expires after
+ * five minutes, is redeemed once, and dies after too many wrong codes. The IP address is not
+ * bound: a phone may change networks between the password and the code.
+ */
+@Injectable()
+export class MfaChallenges {
+  private readonly logger = new Logger(MfaChallenges.name);
+
+  constructor(@Inject(KEY_VALUE_STORE) private readonly store: KeyValueStore) {}
+
+  async issue(
+    kind: MfaChallengeKind,
+    userId: string,
+    organizationId: string,
+    userAgent: string | null,
+  ): Promise<{ token: string; expiresIn: number }> {
+    const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const stored: StoredChallenge = { kind, userId, organizationId, userAgent };
+    await this.store.set(
+      keys.challenge(hashToken(token)),
+      JSON.stringify(stored),
+      MFA_CHALLENGE_TTL_SECONDS,
+    );
+
+    return { token, expiresIn: MFA_CHALLENGE_TTL_SECONDS };
+  }
+
+  /** The live challenge of a token presented by the same client, or MFA_INVALID_CHALLENGE. */
+  async find(token: string, userAgent: string | null): Promise<MfaChallenge> {
+    if (!isMfaToken(token)) throw new MfaException('MFA_INVALID_CHALLENGE');
+    const id = hashToken(token);
+    const raw = await this.store.get(keys.challenge(id));
+    if (raw === null) throw new MfaException('MFA_INVALID_CHALLENGE');
+    const stored = JSON.parse(raw) as StoredChallenge;
+    if (stored.userAgent !== userAgent) {
+      this.logger.warn({ event: 'mfa_challenge_client_mismatch', user_id: stored.userId });
+      throw new MfaException('MFA_INVALID_CHALLENGE');
+    }
+
+    return { id, kind: stored.kind, userId: stored.userId, organizationId: stored.organizationId };
+  }
+
+  /** An `enroll` challenge, for the enrolment routes; a `verify` one is refused there. */
+  async findEnrollment(token: string, userAgent: string | null): Promise<MfaChallenge> {
+    const challenge = await this.find(token, userAgent);
+    if (challenge.kind !== 'enroll') throw new MfaException('MFA_INVALID_CHALLENGE');
+
+    return challenge;
+  }
+
+  /** Refuses before checking a code once the user has had too many wrong ones lately. */
+  async checkUserBudget(userId: string): Promise<void> {
+    const failures = Number((await this.store.get(keys.userFailures(userId))) ?? 0);
+    if (failures >= MFA_MAX_FAILURES_PER_USER) {
+      throw new MfaException('MFA_TOO_MANY_ATTEMPTS');
+    }
+  }
+
+  /**
+   * Counts a wrong code against the challenge and the user. The counters are atomic, so
+   * parallel guesses cannot overshoot: the guess that reaches the limit deletes the challenge.
+   */
+  async recordFailure(challenge: MfaChallenge): Promise<void> {
+    const [attempts] = await Promise.all([
+      this.store.increment(keys.attempts(challenge.id), MFA_CHALLENGE_TTL_SECONDS),
+      this.store.increment(keys.userFailures(challenge.userId), USER_FAILURE_WINDOW_SECONDS),
+    ]);
+    if (attempts >= MFA_MAX_ATTEMPTS_PER_CHALLENGE) {
+      await this.store.delete(keys.challenge(challenge.id));
+      this.logger.warn({ event: 'mfa_challenge_exhausted', user_id: challenge.userId });
+    }
+  }
+
+  /** Attempts the challenge still has, for a guess racing the one that used the last. */
+  async attemptsLeft(challenge: MfaChallenge): Promise<boolean> {
+    const attempts = Number((await this.store.get(keys.attempts(challenge.id))) ?? 0);
+
+    return attempts < MFA_MAX_ATTEMPTS_PER_CHALLENGE;
+  }
+
+  /** Spends the challenge; false when another request already did. */
+  async redeem(challenge: MfaChallenge): Promise<boolean> {
+    const first = await this.store.setIfAbsent(
+      keys.redeemed(challenge.id),
+      '1',
+      MFA_CHALLENGE_TTL_SECONDS,
+    );
+    if (first) await this.store.delete(keys.challenge(challenge.id));
+
+    return first;
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}

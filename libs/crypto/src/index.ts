@@ -1,0 +1,3 @@
+export * from './crypto.module';
+export * from './encryption-keys';
+export * from './secret-cipher';
