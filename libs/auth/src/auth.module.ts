@@ -11,6 +11,8 @@ import { AccessPolicyGuard } from './guards/access-policy.guard';
 import { AccessTokenGuard } from './guards/access-token.guard';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
+import { SessionsController } from './sessions.controller';
+import { SessionsService } from './sessions.service';
 import { JWT_SIGNING_KEY, resolveSigningKey } from './signing-key';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { TokenService } from './token.service';
@@ -22,7 +24,7 @@ import { TokenService } from './token.service';
     UsersModule,
     OrganizationsModule,
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, SessionsController],
   providers: [
     {
       provide: JWT_SIGNING_KEY,
@@ -31,6 +33,7 @@ import { TokenService } from './token.service';
     },
     TokenService,
     AuthService,
+    SessionsService,
     AccessTokenStrategy,
     // Guards run in this order: authenticate, then authorize.
     { provide: APP_GUARD, useClass: AccessTokenGuard },

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { createSigner, createVerifier } from 'fast-jwt';
 import { KEY_VALUE_STORE, KeyValueStore, RevocationKeys } from '@app/cache';
@@ -123,6 +123,39 @@ export class TokenService {
     return createHash('sha256').update(token, 'utf8').digest('hex');
   }
 
+  /**
+   * Seals a rotated token's successor (AES-256-GCM) under a key derived from the rotated token.
+   * The database holds only SHA-256(token), a different digest, so the successor can be
+   * unsealed only by someone presenting the rotated token itself.
+   */
+  sealSuccessor(rotated: string, successor: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', successorKey(rotated), iv);
+    const sealed = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
+
+    return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+  }
+
+  /** The successor sealed by `sealSuccessor`, or null when it does not open with this token. */
+  openSuccessor(rotated: string, sealed: string): string | null {
+    const bytes = Buffer.from(sealed, 'base64url');
+    if (bytes.length <= 28) return null;
+    try {
+      const decipher = createDecipheriv(
+        'aes-256-gcm',
+        successorKey(rotated),
+        bytes.subarray(0, 12),
+      );
+      decipher.setAuthTag(bytes.subarray(12, 28));
+
+      return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString(
+        'utf8',
+      );
+    } catch {
+      return null;
+    }
+  }
+
   private decode(token: string): Principal {
     let claims: AccessTokenClaims;
     try {
@@ -148,4 +181,8 @@ export class TokenService {
       expiresAt: claims.exp,
     };
   }
+}
+
+function successorKey(rotated: string): Buffer {
+  return createHash('sha256').update('faultmaven-refresh-successor:').update(rotated).digest();
 }

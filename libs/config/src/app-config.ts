@@ -56,6 +56,8 @@ export interface AppConfig {
     accessTokenTtlSeconds: number;
   };
   refreshTokenTtlSeconds: number;
+  /** How long a rotated refresh token still answers with its successor (two tabs at once). */
+  refreshReuseGraceSeconds: number;
   password: PasswordPolicy;
   hashing: { bcryptRounds: number; concurrency: number; queueLimit: number };
   features: { teams: boolean; audit: boolean };
@@ -190,6 +192,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       accessTokenTtlSeconds: (raw.ACCESS_TOKEN_EXPIRE_MINUTES ?? 15) * 60,
     },
     refreshTokenTtlSeconds: (raw.REFRESH_TOKEN_EXPIRE_DAYS ?? 7) * 24 * 60 * 60,
+    refreshReuseGraceSeconds: raw.REFRESH_REUSE_GRACE_SECONDS ?? 5,
     password: {
       minLength: raw.PASSWORD_MIN_LENGTH ?? (strictPasswords ? 12 : 8),
       maxLength: 128,

@@ -105,6 +105,12 @@ export const ENVIRONMENT_VARIABLES = {
     description: 'Refresh token lifetime in days',
     schema: positiveInt.max(365).optional(),
   },
+  REFRESH_REUSE_GRACE_SECONDS: {
+    description:
+      'Seconds after a refresh token was rotated in which presenting it again returns its ' +
+      'successor instead of revoking the session (0 turns the grace window off)',
+    schema: z.coerce.number().int().min(0).max(60).optional(),
+  },
   BCRYPT_ROUNDS: {
     description: 'bcrypt cost factor for new password hashes',
     schema: z.coerce.number().int().min(4).max(15).optional(),
