@@ -13,7 +13,8 @@ import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
-import { JWT_SIGNING_KEY, resolveSigningKey } from './signing-key';
+import { JWT_KEYRING, buildKeyring, resolveSigningKey } from './signing-key';
+import { JwksController } from './jwks.controller';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { TokenService } from './token.service';
 
@@ -24,12 +25,12 @@ import { TokenService } from './token.service';
     UsersModule,
     OrganizationsModule,
   ],
-  controllers: [AuthController, SessionsController],
+  controllers: [AuthController, SessionsController, JwksController],
   providers: [
     {
-      provide: JWT_SIGNING_KEY,
+      provide: JWT_KEYRING,
       inject: [APP_CONFIG],
-      useFactory: (c: AppConfig) => resolveSigningKey(c),
+      useFactory: (c: AppConfig) => buildKeyring(c, () => resolveSigningKey(c)),
     },
     TokenService,
     AuthService,
