@@ -55,7 +55,13 @@ export interface JwtKeyring {
   jwks: PublicJwk[];
 }
 
-/** Builds the keyring from validated configuration (loadAppConfig checked every key). */
+/**
+ * Builds the keyring from validated configuration (loadAppConfig checked every key).
+ *
+ * TODO: switching families (HS256 to a key pair) drops every HS256 token at once, since a
+ * keyring holds one algorithm; accepting JWT_SECRET_KEY_PREVIOUS beside a key pair would let
+ * such a switch be gradual too.
+ */
 export function buildKeyring(config: AppConfig, hsSecret: () => string): JwtKeyring {
   const { jwt } = config;
   if (jwt.algorithm === 'HS256') {
