@@ -1,6 +1,7 @@
 import { CreateIdentitySchema1764790000000 } from './1764790000000-CreateIdentitySchema';
 import { AddTenancyAndAudit1764800000000 } from './1764800000000-AddTenancyAndAudit';
 import { AddMfa1764820000000 } from './1764820000000-AddMfa';
+import { AddRefreshTokenSuccessor1764830000000 } from './1764830000000-AddRefreshTokenSuccessor';
 
 /**
  * Every migration, oldest first. `npm run migration:generate` writes new files here; add each
@@ -10,4 +11,5 @@ export const MIGRATIONS = [
   CreateIdentitySchema1764790000000,
   AddTenancyAndAudit1764800000000,
   AddMfa1764820000000,
+  AddRefreshTokenSuccessor1764830000000,
 ];

@@ -29,7 +29,15 @@ import { TestApp, startTestApp } from './support/test-app';
 
 /** The kinds of value that point into an organization. */
 type Kind =
-  'organization' | 'user' | 'team' | 'role' | 'roleKey' | 'invitation' | 'token' | 'email';
+  | 'organization'
+  | 'user'
+  | 'team'
+  | 'role'
+  | 'roleKey'
+  | 'invitation'
+  | 'token'
+  | 'email'
+  | 'session';
 
 /** An organization with a resource of every kind, and its owner signed in. */
 interface Tenant {
@@ -49,6 +57,8 @@ const NOT_WALKED: Record<string, string> = {
   [`POST /${API_PREFIX}/auth/refresh`]: "public: takes only the caller's own refresh token",
   [`POST /${API_PREFIX}/auth/logout`]:
     "self-service without input: it would only end the walker's own session",
+  [`POST /${API_PREFIX}/auth/logout-all`]:
+    "self-service without input: it would only end the walker's own sessions (and stop the walk)",
 };
 
 /** `{id}` after these path segments names a resource of this kind. */
@@ -58,6 +68,7 @@ const PATH_ID_KINDS: Record<string, Kind> = {
   roles: 'role',
   invitations: 'invitation',
   members: 'user',
+  sessions: 'session',
 };
 
 /** Path parameters, body fields and query filters that refer to something of an organization. */
@@ -78,6 +89,13 @@ const REFERENCES: Record<string, Kind> = {
   search: 'email',
 };
 
+/** The session id (`sid`) an access token belongs to. */
+function sessionOf(accessToken: string): string {
+  const payload = accessToken.split('.')[1];
+
+  return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sid: string }).sid;
+}
+
 /** A value that exists in no organization, of the same kind as `kind`. */
 function unknownValue(kind: Kind): string {
   switch (kind) {
@@ -92,6 +110,7 @@ function unknownValue(kind: Kind): string {
     case 'team':
     case 'role':
     case 'invitation':
+    case 'session':
       return randomUUID();
   }
 }
@@ -328,6 +347,7 @@ describe('tenant isolation', () => {
         invitation: invitation.body.id,
         token: invitation.body.token,
         email: member.email,
+        session: sessionOf(member.token),
       },
       secrets: [
         organization.id,
@@ -346,6 +366,7 @@ describe('tenant isolation', () => {
         invitation.body.id,
         invitation.body.email,
         invitation.body.token,
+        sessionOf(member.token),
         domain,
       ],
     };

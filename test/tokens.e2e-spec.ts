@@ -40,7 +40,12 @@ describe('access and refresh tokens', () => {
   });
 
   beforeAll(async () => {
-    t = await startTestApp({ JWT_SECRET_KEY: randomBytes(48).toString('hex') });
+    // Without a grace window a second presentation is reuse at once; the window itself is
+    // tested in sessions.e2e-spec.ts.
+    t = await startTestApp({
+      JWT_SECRET_KEY: randomBytes(48).toString('hex'),
+      REFRESH_REUSE_GRACE_SECONDS: '0',
+    });
     domain = uniqueDomain('tokens');
     organizationId = (await createOrganization(t.dataSource)).id;
     scope = { organizationIds: [organizationId], emailDomains: [domain] };

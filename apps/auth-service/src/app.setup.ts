@@ -16,6 +16,7 @@ const UNPREFIXED_ROUTES = [
   { path: 'health', method: RequestMethod.GET },
   { path: 'health/live', method: RequestMethod.GET },
   { path: 'health/ready', method: RequestMethod.GET },
+  { path: '.well-known/jwks.json', method: RequestMethod.GET },
 ];
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {

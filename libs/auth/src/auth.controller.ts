@@ -80,7 +80,10 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Exchange a refresh token for new tokens',
-    description: 'The refresh token is single-use; presenting it again revokes the session.',
+    description:
+      'The refresh token is single-use. Presented again within REFRESH_REUSE_GRACE_SECONDS it ' +
+      'answers the same new refresh token (two tabs refreshing at once); later, it revokes ' +
+      'the session.',
   })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiProblems(400, 401, 413, 429, 503)

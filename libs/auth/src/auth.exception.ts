@@ -22,6 +22,11 @@ export const AUTH_ERRORS = {
     status: 403,
     title: "The email's domain is not allowed by this organization",
   },
+  AUTH_SESSION_NOT_FOUND: { status: 404, title: 'No such live session of yours' },
+  AUTH_NO_PUBLIC_KEYS: {
+    status: 404,
+    title: 'This service signs with a shared secret and publishes no public keys',
+  },
   AUTH_ORGANIZATION_FULL: { status: 409, title: 'The organization has reached its user limit' },
   AUTH_PERMISSION_DENIED: { status: 403, title: 'You do not have permission for this action' },
   AUTH_ACCESS_REVOKED: {

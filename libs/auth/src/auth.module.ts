@@ -16,7 +16,10 @@ import { RecoveryCode } from './mfa/recovery-code.entity';
 import { TotpFactor } from './mfa/totp-factor.entity';
 import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
-import { JWT_SIGNING_KEY, resolveSigningKey } from './signing-key';
+import { SessionsController } from './sessions.controller';
+import { SessionsService } from './sessions.service';
+import { JWT_KEYRING, buildKeyring, resolveSigningKey } from './signing-key';
+import { JwksController } from './jwks.controller';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { TokenService } from './token.service';
 
@@ -27,17 +30,18 @@ import { TokenService } from './token.service';
     UsersModule,
     OrganizationsModule,
   ],
-  controllers: [AuthController, MfaController],
+  controllers: [AuthController, MfaController, SessionsController, JwksController],
   providers: [
     {
-      provide: JWT_SIGNING_KEY,
+      provide: JWT_KEYRING,
       inject: [APP_CONFIG],
-      useFactory: (c: AppConfig) => resolveSigningKey(c),
+      useFactory: (c: AppConfig) => buildKeyring(c, () => resolveSigningKey(c)),
     },
     TokenService,
     AuthService,
     MfaService,
     MfaChallenges,
+    SessionsService,
     AccessTokenStrategy,
     // Guards run in this order: authenticate, then authorize.
     { provide: APP_GUARD, useClass: AccessTokenGuard },

@@ -353,18 +353,15 @@ export class AuthService {
   }
 
   /**
-   * Exchanges a refresh token for a new pair. The presented token is spent; presenting it
-   * again revokes the whole session, since only a thief or a replay would do that.
+   * Exchanges a refresh token for a new pair. The presented token is spent. Presented again
+   * within REFRESH_REUSE_GRACE_SECONDS (two tabs refreshing at once), it answers a fresh
+   * access token and the same successor, so the session keeps one live refresh token; after
+   * the window only a thief or a replay would present it, and the whole session is revoked.
    */
   async refresh(refreshToken: string, actor: AuditContext): Promise<TokenResponseDto> {
     const hash = this.tokens.hashRefreshToken(refreshToken);
     const outcome = await this.dataSource.transaction(async (manager): Promise<RefreshOutcome> => {
-      const stored = await manager
-        .getRepository(RefreshToken)
-        .createQueryBuilder('token')
-        .where('token.tokenHash = :hash', { hash })
-        .setLock('pessimistic_write')
-        .getOne();
+      const stored = await this.lockRefreshToken(manager, hash);
       if (!stored) return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN' };
 
       const sessions = manager.getRepository(Session);
@@ -377,7 +374,10 @@ export class AuthService {
       if (!session || session.revokedAt || session.expiresAt <= now || stored.expiresAt <= now) {
         return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN' };
       }
-      if (stored.usedAt) {
+      const successor = stored.usedAt
+        ? await this.successorInGrace(manager, refreshToken, stored, now)
+        : null;
+      if (stored.usedAt && !successor) {
         await this.revokeSessionRow(manager, session.id, 'refresh_token_reuse');
         await this.audit.record(manager, actor, {
           action: 'auth.refresh_token_reused',
@@ -409,7 +409,6 @@ export class AuthService {
         return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN', sessionId: session.id };
       }
 
-      await manager.getRepository(RefreshToken).update({ id: stored.id }, { usedAt: now });
       await sessions.update({ id: session.id }, { lastUsedAt: now });
       await this.audit.record(manager, actor, {
         action: 'auth.token_refreshed',
@@ -418,9 +417,25 @@ export class AuthService {
         actorUserId: session.userId,
         targetType: 'session',
         targetId: session.id,
+        details: successor ? { reuse_grace: true } : undefined,
       });
+      if (successor) {
+        // No new refresh token: the session's one live token is the successor already issued.
+        return {
+          ok: true,
+          tokens: this.tokenResponse(session, membership.roles, successor.token, successor.row),
+        };
+      }
 
-      return { ok: true, tokens: await this.issueTokens(manager, session, membership.roles) };
+      const next = this.tokens.newRefreshToken();
+      await manager
+        .getRepository(RefreshToken)
+        .update(
+          { id: stored.id },
+          { usedAt: now, sealedSuccessor: this.tokens.sealSuccessor(refreshToken, next.token) },
+        );
+
+      return { ok: true, tokens: await this.issueTokens(manager, session, membership.roles, next) };
     });
 
     if (!outcome.ok) {
@@ -432,6 +447,46 @@ export class AuthService {
     }
 
     return outcome.tokens;
+  }
+
+  private lockRefreshToken(manager: EntityManager, hash: string): Promise<RefreshToken | null> {
+    return manager
+      .getRepository(RefreshToken)
+      .createQueryBuilder('token')
+      .addSelect('token.sealedSuccessor')
+      .where('token.tokenHash = :hash', { hash })
+      .setLock('pessimistic_write')
+      .getOne();
+  }
+
+  /**
+   * The session's live refresh token, when `rotated` was rotated less than the grace window
+   * ago. Follows the chain (a tab may already have spent the successor) through tokens that
+   * were each rotated within the window; anything else is reuse and answers null.
+   */
+  private async successorInGrace(
+    manager: EntityManager,
+    rotated: string,
+    row: RefreshToken,
+    now: Date,
+  ): Promise<{ token: string; row: RefreshToken } | null> {
+    const graceMs = this.config.refreshReuseGraceSeconds * 1000;
+    let token = rotated;
+    let current = row;
+    // A handful of hops is all a window of seconds can hold; the bound stops a long walk.
+    for (let hop = 0; hop < 5; hop++) {
+      if (!current.usedAt || now.getTime() - current.usedAt.getTime() > graceMs) return null;
+      if (!current.sealedSuccessor) return null;
+      const successor = this.tokens.openSuccessor(token, current.sealedSuccessor);
+      if (!successor) return null;
+      const next = await this.lockRefreshToken(manager, this.tokens.hashRefreshToken(successor));
+      if (!next || next.sessionId !== row.sessionId || next.expiresAt <= now) return null;
+      if (!next.usedAt) return { token: successor, row: next };
+      token = successor;
+      current = next;
+    }
+
+    return null;
   }
 
   /** Ends the caller's session: its refresh tokens and every access token of it stop working. */
@@ -657,14 +712,25 @@ export class AuthService {
     manager: EntityManager,
     session: Session,
     roles: string[],
+    refresh = this.tokens.newRefreshToken(),
   ): Promise<TokenResponseDto> {
-    const refresh = this.tokens.newRefreshToken();
-    const ttl = this.config.refreshTokenTtlSeconds;
+    const expiresAt = new Date(Date.now() + this.config.refreshTokenTtlSeconds * 1000);
     await manager.getRepository(RefreshToken).insert({
       sessionId: session.id,
       tokenHash: refresh.hash,
-      expiresAt: new Date(Date.now() + ttl * 1000),
+      expiresAt,
     });
+
+    return this.tokenResponse(session, roles, refresh.token, { expiresAt });
+  }
+
+  /** A fresh access token of the session, with the given refresh token. */
+  private tokenResponse(
+    session: Session,
+    roles: string[],
+    refreshToken: string,
+    refreshRow: Pick<RefreshToken, 'expiresAt'>,
+  ): TokenResponseDto {
     const access = this.tokens.issueAccessToken({
       userId: session.userId,
       organizationId: session.organizationId,
@@ -674,10 +740,13 @@ export class AuthService {
 
     return {
       access_token: access.token,
-      refresh_token: refresh.token,
+      refresh_token: refreshToken,
       token_type: 'Bearer',
       expires_in: access.expiresIn,
-      refresh_expires_in: ttl,
+      refresh_expires_in: Math.max(
+        0,
+        Math.round((refreshRow.expiresAt.getTime() - Date.now()) / 1000),
+      ),
       organization_id: session.organizationId,
       user_id: session.userId,
     };

@@ -2,7 +2,8 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeor
 
 /**
  * One refresh token of a session. Only the SHA-256 of the token is stored; a token is used
- * once, and presenting a used one again revokes its session (reuse detection).
+ * once; presenting a used one again after the reuse grace window revokes its session (reuse
+ * detection).
  */
 @Entity({ name: 'refresh_tokens' })
 export class RefreshToken {
@@ -23,4 +24,8 @@ export class RefreshToken {
 
   @Column({ name: 'used_at', type: 'timestamptz', nullable: true })
   usedAt!: Date | null;
+
+  /** The token that replaced this one, sealed with a key only this token's holder can derive. */
+  @Column({ name: 'sealed_successor', type: 'text', nullable: true, select: false })
+  sealedSuccessor!: string | null;
 }

@@ -3,10 +3,16 @@ import { SignerOptions, createSigner } from 'fast-jwt';
 import { MemoryStore } from '@app/cache';
 import { loadAppConfig } from '@app/config';
 import { AuthException } from './auth.exception';
+import { JwtKeyring } from './signing-key';
 import { TokenService } from './token.service';
 
 const KEY = 'unit-test-signing-key-'.padEnd(64, 'x');
 const config = loadAppConfig({ ACCESS_TOKEN_EXPIRE_MINUTES: '15' });
+const keyring: JwtKeyring = {
+  signing: { algorithm: 'HS256', key: KEY },
+  verification: [{ algorithm: 'HS256', key: KEY }],
+  jwks: [],
+};
 
 function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -51,7 +57,7 @@ describe('TokenService', () => {
 
   beforeEach(() => {
     store = new MemoryStore();
-    tokens = new TokenService(config, KEY, store);
+    tokens = new TokenService(config, keyring, store);
   });
 
   afterEach(async () => {
@@ -165,7 +171,7 @@ describe('TokenService', () => {
     });
 
     it('refuses a revoked token on another instance sharing the store', async () => {
-      const other = new TokenService(config, KEY, store);
+      const other = new TokenService(config, keyring, store);
       const issued = tokens.issueAccessToken({ ...session, sessionId: randomUUID() });
       await expect(other.authenticate(issued.token)).resolves.toBeDefined();
 

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigValidationError, loadAppConfig } from './app-config';
 
 /** A production environment that passes validation; each test breaks one part of it. */
@@ -274,5 +275,81 @@ describe('loadAppConfig', () => {
         'PORT',
       ]);
     });
+  });
+});
+
+describe('signing key configuration', () => {
+  const rsa = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadAppConfig(env);
+    } catch (error) {
+      return (error as ConfigValidationError).problems;
+    }
+    return [];
+  };
+
+  it('accepts an RS256 key pair given on one line with \\n escapes', () => {
+    const config = loadAppConfig({
+      JWT_ALGORITHM: 'RS256',
+      JWT_PRIVATE_KEY: rsa.privateKey.replace(/\n/g, '\\n'),
+      JWT_NEXT_PUBLIC_KEY: rsa.publicKey,
+    });
+
+    expect(config.jwt.privateKey).toBe(rsa.privateKey.trim());
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['a missing private key', { JWT_ALGORITHM: 'ES256' }, 'JWT_PRIVATE_KEY is required'],
+    [
+      'a private key that is not PEM',
+      { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: 'not-a-key-secret-text' },
+      'JWT_PRIVATE_KEY is not a PEM private key',
+    ],
+    [
+      'a key of another type',
+      { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: rsa.privateKey },
+      'JWT_PRIVATE_KEY must be an Ed25519 key',
+    ],
+    [
+      'a private key given as the next public key',
+      {
+        JWT_ALGORITHM: 'RS256',
+        JWT_PRIVATE_KEY: rsa.privateKey,
+        JWT_NEXT_PUBLIC_KEY: rsa.privateKey,
+      },
+      'JWT_NEXT_PUBLIC_KEY holds a private key',
+    ],
+    [
+      'a key pair with HS256',
+      { JWT_PRIVATE_KEY: rsa.privateKey },
+      'JWT_PRIVATE_KEY is set but JWT_ALGORITHM is HS256',
+    ],
+  ])('names %s without printing it', (_case, env, expected) => {
+    const problems = problemsOf(env);
+
+    expect(problems.join('\n')).toContain(expected);
+    expect(problems.join('\n')).not.toMatch(/BEGIN|not-a-key-secret-text/);
+  });
+
+  it('requires no JWT_SECRET_KEY in production with a key pair, and a long previous secret', () => {
+    const production = {
+      ENVIRONMENT: 'production',
+      JWT_ALGORITHM: 'RS256',
+      JWT_PRIVATE_KEY: rsa.privateKey,
+    };
+
+    expect(problemsOf(production).join('\n')).not.toContain('JWT_SECRET_KEY');
+    expect(
+      problemsOf({
+        ENVIRONMENT: 'production',
+        JWT_SECRET_KEY: 'k'.repeat(64),
+        JWT_SECRET_KEY_PREVIOUS: 'short',
+      }),
+    ).toContain('JWT_SECRET_KEY_PREVIOUS must be at least 64 characters in production');
   });
 });

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ENVIRONMENT_VARIABLES, RawEnvironment, VariableName } from './environment-variables';
+import { JwtAlgorithm, normalizePem, parsePrivateKey, parsePublicKey } from './jwt-keys';
 
 export type Environment = 'development' | 'test' | 'staging' | 'production';
 
@@ -55,8 +56,20 @@ export interface AppConfig {
   database: DatabaseConfig;
   redis: RedisConfig;
   jwt: {
-    /** Undefined outside production means: generate one and keep it under DATA_DIR. */
+    algorithm: JwtAlgorithm;
+    /** HS256 only. Undefined outside production means: generate one under DATA_DIR. */
     secret?: string;
+    /** HS256 only: the key before the last rotation, accepted but never used to sign. */
+    previousSecret?: string;
+    /** RS256/ES256/EdDSA: PEM private key that signs; validated at load. */
+    privateKey?: string;
+    keyId?: string;
+    /** PEM public key published in JWKS before it signs. */
+    nextPublicKey?: string;
+    nextKeyId?: string;
+    /** PEM public key of the key that signed before; its tokens verify until they expire. */
+    previousPublicKey?: string;
+    previousKeyId?: string;
     issuer: string;
     audience: string;
     accessTokenTtlSeconds: number;
@@ -67,6 +80,8 @@ export interface AppConfig {
    */
   encryptionKeys?: EncryptionKey[];
   refreshTokenTtlSeconds: number;
+  /** How long a rotated refresh token still answers with its successor (two tabs at once). */
+  refreshReuseGraceSeconds: number;
   password: PasswordPolicy;
   hashing: { bcryptRounds: number; concurrency: number; queueLimit: number };
   rateLimits: { authPerMinute: number; loginPerAccountPerMinute: number };
@@ -91,7 +106,6 @@ const REQUIRED_IN_PRODUCTION: VariableName[] = [
   'POSTGRES_PASSWORD',
   'REDIS_HOST',
   'REDIS_PASSWORD',
-  'JWT_SECRET_KEY',
   'ENCRYPTION_KEYS',
   'CORS_ORIGINS',
 ];
@@ -159,15 +173,72 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   return value;
 }
 
+/**
+ * Key material problems in any environment: a key that does not parse, does not fit the
+ * algorithm, or is set for the other family of algorithms. Names variables, never values.
+ */
+function signingKeyProblems(raw: RawEnvironment): string[] {
+  const algorithm = raw.JWT_ALGORITHM ?? 'HS256';
+  const asymmetricVariables = [
+    'JWT_PRIVATE_KEY',
+    'JWT_KEY_ID',
+    'JWT_NEXT_PUBLIC_KEY',
+    'JWT_NEXT_KEY_ID',
+    'JWT_PREVIOUS_PUBLIC_KEY',
+    'JWT_PREVIOUS_KEY_ID',
+  ] as const;
+  if (algorithm === 'HS256') {
+    return asymmetricVariables
+      .filter((name) => raw[name] !== undefined)
+      .map((name) => `${name} is set but JWT_ALGORITHM is HS256; set JWT_ALGORITHM to use it`);
+  }
+
+  const problems: string[] = [];
+  for (const name of ['JWT_SECRET_KEY', 'JWT_SECRET_KEY_PREVIOUS'] as const) {
+    if (raw[name] !== undefined) problems.push(`${name} is set but JWT_ALGORITHM is ${algorithm}`);
+  }
+  if (raw.JWT_PRIVATE_KEY === undefined) {
+    problems.push(`JWT_PRIVATE_KEY is required when JWT_ALGORITHM is ${algorithm}`);
+  } else {
+    const { problem } = parsePrivateKey('JWT_PRIVATE_KEY', raw.JWT_PRIVATE_KEY, algorithm);
+    if (problem) problems.push(problem);
+  }
+  for (const [name, idName] of [
+    ['JWT_NEXT_PUBLIC_KEY', 'JWT_NEXT_KEY_ID'],
+    ['JWT_PREVIOUS_PUBLIC_KEY', 'JWT_PREVIOUS_KEY_ID'],
+  ] as const) {
+    const pem = raw[name];
+    if (pem === undefined) {
+      if (raw[idName] !== undefined) problems.push(`${idName} is set without ${name}`);
+      continue;
+    }
+    const { problem } = parsePublicKey(name, pem, algorithm);
+    if (problem) problems.push(problem);
+  }
+  const ids = [raw.JWT_KEY_ID, raw.JWT_NEXT_KEY_ID, raw.JWT_PREVIOUS_KEY_ID].filter(Boolean);
+  if (new Set(ids).size !== ids.length) {
+    problems.push('JWT_KEY_ID, JWT_NEXT_KEY_ID and JWT_PREVIOUS_KEY_ID must differ');
+  }
+
+  return problems;
+}
+
 function productionProblems(raw: RawEnvironment): string[] {
   const problems = REQUIRED_IN_PRODUCTION.filter((name) => raw[name] === undefined).map(
     (name) => `${name} is required when ENVIRONMENT=production`,
   );
-  const secret = raw.JWT_SECRET_KEY;
-  if (secret !== undefined && secret.length < MIN_PRODUCTION_SECRET_LENGTH) {
-    problems.push(
-      `JWT_SECRET_KEY must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`,
-    );
+  if ((raw.JWT_ALGORITHM ?? 'HS256') === 'HS256') {
+    if (raw.JWT_SECRET_KEY === undefined) {
+      problems.push('JWT_SECRET_KEY is required when ENVIRONMENT=production');
+    }
+    for (const name of ['JWT_SECRET_KEY', 'JWT_SECRET_KEY_PREVIOUS'] as const) {
+      const secret = raw[name];
+      if (secret !== undefined && secret.length < MIN_PRODUCTION_SECRET_LENGTH) {
+        problems.push(
+          `${name} must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`,
+        );
+      }
+    }
   }
   const origins = (raw.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim());
   if (origins.includes('*')) {
@@ -188,6 +259,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const { raw, problems } = parseVariables(env);
   const environment: Environment = raw.ENVIRONMENT ?? 'development';
   const isProduction = environment === 'production';
+  if (problems.length === 0) problems.push(...signingKeyProblems(raw));
   if (isProduction) problems.push(...productionProblems(raw));
   const encryption =
     raw.ENCRYPTION_KEYS === undefined ? undefined : parseEncryptionKeys(raw.ENCRYPTION_KEYS);
@@ -234,13 +306,22 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       keyPrefix: raw.REDIS_KEY_PREFIX ?? 'fm-auth:',
     },
     jwt: {
+      algorithm: raw.JWT_ALGORITHM ?? 'HS256',
       secret: raw.JWT_SECRET_KEY,
+      previousSecret: raw.JWT_SECRET_KEY_PREVIOUS,
+      privateKey: raw.JWT_PRIVATE_KEY && normalizePem(raw.JWT_PRIVATE_KEY),
+      keyId: raw.JWT_KEY_ID,
+      nextPublicKey: raw.JWT_NEXT_PUBLIC_KEY && normalizePem(raw.JWT_NEXT_PUBLIC_KEY),
+      nextKeyId: raw.JWT_NEXT_KEY_ID,
+      previousPublicKey: raw.JWT_PREVIOUS_PUBLIC_KEY && normalizePem(raw.JWT_PREVIOUS_PUBLIC_KEY),
+      previousKeyId: raw.JWT_PREVIOUS_KEY_ID,
       issuer: raw.JWT_ISSUER ?? 'faultmaven-auth',
       audience: raw.JWT_AUDIENCE ?? 'faultmaven',
       accessTokenTtlSeconds: (raw.ACCESS_TOKEN_EXPIRE_MINUTES ?? 15) * 60,
     },
     encryptionKeys: encryption?.keys,
     refreshTokenTtlSeconds: (raw.REFRESH_TOKEN_EXPIRE_DAYS ?? 7) * 24 * 60 * 60,
+    refreshReuseGraceSeconds: raw.REFRESH_REUSE_GRACE_SECONDS ?? 5,
     password: {
       minLength: raw.PASSWORD_MIN_LENGTH ?? (strictPasswords ? 12 : 8),
       maxLength: 128,

@@ -102,6 +102,41 @@ export const ENVIRONMENT_VARIABLES = {
     schema: z.string().optional(),
     secret: true,
   },
+  JWT_SECRET_KEY_PREVIOUS: {
+    description:
+      'Previous HS256 key, still accepted for verification during a rotation (never signs)',
+    schema: z.string().optional(),
+    secret: true,
+  },
+  JWT_ALGORITHM: {
+    description: 'Signing algorithm of access tokens: HS256, RS256, ES256 or EdDSA',
+    schema: z.enum(['HS256', 'RS256', 'ES256', 'EdDSA']).optional(),
+  },
+  JWT_PRIVATE_KEY: {
+    description: 'PEM private key that signs access tokens with RS256, ES256 or EdDSA',
+    schema: z.string().optional(),
+    secret: true,
+  },
+  JWT_KEY_ID: {
+    description: 'kid of the signing key (default: its RFC 7638 JWK thumbprint)',
+    schema: text.max(200).optional(),
+  },
+  JWT_NEXT_PUBLIC_KEY: {
+    description: 'PEM public key of the next signing key, published in JWKS before it signs',
+    schema: z.string().optional(),
+  },
+  JWT_NEXT_KEY_ID: {
+    description: 'kid of the next key (default: its JWK thumbprint)',
+    schema: text.max(200).optional(),
+  },
+  JWT_PREVIOUS_PUBLIC_KEY: {
+    description: 'PEM public key of the previous signing key; its tokens verify until they expire',
+    schema: z.string().optional(),
+  },
+  JWT_PREVIOUS_KEY_ID: {
+    description: 'kid of the previous key (default: its JWK thumbprint)',
+    schema: text.max(200).optional(),
+  },
   JWT_ISSUER: { description: 'iss claim of issued access tokens', schema: text.optional() },
   JWT_AUDIENCE: { description: 'aud claim of issued access tokens', schema: text.optional() },
   ACCESS_TOKEN_EXPIRE_MINUTES: {
@@ -111,6 +146,12 @@ export const ENVIRONMENT_VARIABLES = {
   REFRESH_TOKEN_EXPIRE_DAYS: {
     description: 'Refresh token lifetime in days',
     schema: positiveInt.max(365).optional(),
+  },
+  REFRESH_REUSE_GRACE_SECONDS: {
+    description:
+      'Seconds after a refresh token was rotated in which presenting it again returns its ' +
+      'successor instead of revoking the session (0 turns the grace window off)',
+    schema: z.coerce.number().int().min(0).max(60).optional(),
   },
   BCRYPT_ROUNDS: {
     description: 'bcrypt cost factor for new password hashes',

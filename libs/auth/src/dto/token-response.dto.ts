@@ -4,7 +4,10 @@ export class TokenResponseDto {
   @ApiProperty({ description: 'JWT to send as `Authorization: Bearer <token>`' })
   access_token!: string;
 
-  @ApiProperty({ description: 'Opaque token for POST auth/refresh; usable once' })
+  @ApiProperty({
+    description:
+      'Opaque token for POST auth/refresh; usable once (again only within the reuse grace window)',
+  })
   refresh_token!: string;
 
   @ApiProperty({ example: 'Bearer' })
