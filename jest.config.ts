@@ -19,6 +19,7 @@ const libs = [
   'config',
   'database',
   'health',
+  'mail',
   'observability',
   'organizations',
   'teams',

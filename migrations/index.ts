@@ -1,8 +1,13 @@
 import { CreateIdentitySchema1764790000000 } from './1764790000000-CreateIdentitySchema';
 import { AddTenancyAndAudit1764800000000 } from './1764800000000-AddTenancyAndAudit';
+import { AddAccountTokens1764840000000 } from './1764840000000-AddAccountTokens';
 
 /**
  * Every migration, oldest first. `npm run migration:generate` writes new files here; add each
  * one to this list so the build (and the image) carries it.
  */
-export const MIGRATIONS = [CreateIdentitySchema1764790000000, AddTenancyAndAudit1764800000000];
+export const MIGRATIONS = [
+  CreateIdentitySchema1764790000000,
+  AddTenancyAndAudit1764800000000,
+  AddAccountTokens1764840000000,
+];

@@ -1,5 +1,5 @@
 import { AuditChainHead, AuditEvent } from '@app/audit';
-import { RefreshToken, Session } from '@app/auth';
+import { AccountToken, RefreshToken, Session } from '@app/auth';
 import { Invitation, Membership, Organization, Role } from '@app/organizations';
 import { Team, TeamMember } from '@app/teams';
 import { User } from '@app/users';
@@ -18,6 +18,7 @@ export const ENTITIES = [
   TeamMember,
   Session,
   RefreshToken,
+  AccountToken,
   AuditEvent,
   AuditChainHead,
 ];

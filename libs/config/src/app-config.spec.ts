@@ -9,6 +9,8 @@ const PRODUCTION: NodeJS.ProcessEnv = {
   REDIS_PASSWORD: 'redis-password-VALUE',
   JWT_SECRET_KEY: 'k'.repeat(64),
   CORS_ORIGINS: 'https://app.faultmaven.com',
+  PUBLIC_URL: 'https://auth.faultmaven.com',
+  SMTP_HOST: 'smtp.internal',
 };
 
 function validationError(env: NodeJS.ProcessEnv): ConfigValidationError {
@@ -111,6 +113,8 @@ describe('loadAppConfig', () => {
       'REDIS_PASSWORD',
       'JWT_SECRET_KEY',
       'CORS_ORIGINS',
+      'PUBLIC_URL',
+      'SMTP_HOST',
     ])('refuses to start without %s', (name) => {
       const error = validationError({ ...PRODUCTION, [name]: undefined });
 
@@ -151,6 +155,8 @@ describe('loadAppConfig', () => {
         'POSTGRES_PASSWORD is required when ENVIRONMENT=production',
         'REDIS_HOST is required when ENVIRONMENT=production',
         'REDIS_PASSWORD is required when ENVIRONMENT=production',
+        'PUBLIC_URL is required when ENVIRONMENT=production',
+        'SMTP_HOST is required when ENVIRONMENT=production',
         'JWT_SECRET_KEY must be at least 64 characters in production',
         'CORS_ORIGINS must list exact origins in production, not "*"',
         'PASSWORD_MIN_LENGTH must be at least 12 in production',
@@ -182,7 +188,26 @@ describe('loadAppConfig', () => {
         requireLowercase: true,
         requireDigits: true,
         requireSpecialChars: true,
+        rejectPersonalInfo: true,
       });
+    });
+
+    it('requires STARTTLS from the SMTP server unless implicit TLS or the operator says not', () => {
+      expect(loadAppConfig(PRODUCTION).mail.smtp).toEqual({
+        host: 'smtp.internal',
+        port: 587,
+        secure: false,
+        requireTls: true,
+        username: undefined,
+        password: undefined,
+      });
+      expect(loadAppConfig({ ...PRODUCTION, SMTP_PORT: '465' }).mail.smtp).toMatchObject({
+        secure: true,
+        requireTls: false,
+      });
+      expect(
+        loadAppConfig({ ...PRODUCTION, SMTP_REQUIRE_TLS: 'false' }).mail.smtp?.requireTls,
+      ).toBe(false);
     });
   });
 
@@ -194,6 +219,15 @@ describe('loadAppConfig', () => {
       requireLowercase: false,
       requireDigits: false,
       requireSpecialChars: false,
+      rejectPersonalInfo: false,
+    });
+  });
+
+  it('sends no mail through SMTP and keeps email verification optional by default', () => {
+    expect(loadAppConfig({})).toMatchObject({
+      mail: { smtp: undefined, from: 'FaultMaven <no-reply@faultmaven.local>' },
+      passwordReset: { ttlSeconds: 30 * 60 },
+      emailVerification: { ttlSeconds: 48 * 60 * 60, required: false },
     });
   });
 
