@@ -33,7 +33,8 @@ export class TestSmtpServer {
   ) {}
 
   static async start(): Promise<TestSmtpServer> {
-    let instance: TestSmtpServer | undefined;
+    // The server's callbacks need the instance, which needs the started server.
+    const holder: { instance?: TestSmtpServer } = {};
     const server = new SMTPServer({
       secure: false,
       disabledCommands: ['STARTTLS'],
@@ -50,15 +51,15 @@ export class TestSmtpServer {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
-          void instance?.accept(Buffer.concat(chunks), session, callback);
+          void holder.instance?.accept(Buffer.concat(chunks), session, callback);
         });
       },
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.server.address() as AddressInfo).port;
-    instance = new TestSmtpServer(server, port);
+    holder.instance = new TestSmtpServer(server, port);
 
-    return instance;
+    return holder.instance;
   }
 
   /** The variables that point the app at this server. */
