@@ -20,6 +20,7 @@ const libs = [
   'crypto',
   'database',
   'health',
+  'mail',
   'observability',
   'organizations',
   'teams',

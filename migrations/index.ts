@@ -2,6 +2,7 @@ import { CreateIdentitySchema1764790000000 } from './1764790000000-CreateIdentit
 import { AddTenancyAndAudit1764800000000 } from './1764800000000-AddTenancyAndAudit';
 import { AddMfa1764820000000 } from './1764820000000-AddMfa';
 import { AddRefreshTokenSuccessor1764830000000 } from './1764830000000-AddRefreshTokenSuccessor';
+import { AddAccountTokens1764840000000 } from './1764840000000-AddAccountTokens';
 
 /**
  * Every migration, oldest first. `npm run migration:generate` writes new files here; add each
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   AddTenancyAndAudit1764800000000,
   AddMfa1764820000000,
   AddRefreshTokenSuccessor1764830000000,
+  AddAccountTokens1764840000000,
 ];

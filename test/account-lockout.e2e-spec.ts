@@ -6,10 +6,12 @@ import {
   RegisteredUser,
   createOrganization,
   expectProblem,
+  login,
   registerUser,
   uniqueEmail,
 } from './support/factories';
 import { PRODUCTION_LIMITS, isolatedStore } from './support/limits';
+import { RESET_SUBJECT, TestSmtpServer, tokenFromMail } from './support/smtp';
 import { TestApp, startTestApp } from './support/test-app';
 
 const describeShared =
@@ -238,6 +240,67 @@ describe('account lockout', () => {
 
       await attempt(t, member.email, member.password).expect(200);
     });
+  });
+});
+
+describe('account lockout and password routes', () => {
+  const publicUrl = 'https://auth.lockout.test';
+  let t: TestApp;
+  let smtp: TestSmtpServer;
+  let organizationId: string;
+
+  beforeAll(async () => {
+    smtp = await TestSmtpServer.start();
+    t = await startTestApp({
+      ...LOCKOUT_ENV,
+      ...isolatedStore(),
+      ...smtp.env(),
+      PUBLIC_URL: publicUrl,
+    });
+    organizationId = (await createOrganization(t.dataSource)).id;
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('unlocks the account when its owner completes a password reset', async () => {
+    const user = await registerUser(t.server, organizationId);
+    await lock(t, user.email);
+    await attempt(t, user.email, user.password).expect(401);
+
+    await request(t.server)
+      .post(`${API}/auth/password/forgot`)
+      .send({ email: user.email })
+      .expect(202);
+    const mail = await smtp.waitForMail(user.email, RESET_SUBJECT, 1);
+    const token = tokenFromMail(mail, publicUrl, '/reset-password');
+    const newPassword = 'Quiet-Harbor-77?';
+    await request(t.server)
+      .post(`${API}/auth/password/reset`)
+      .send({ token, new_password: newPassword })
+      .expect(204);
+
+    await attempt(t, user.email, newPassword).expect(200);
+  });
+
+  it('counts wrong current passwords of a password change toward the lockout', async () => {
+    const user = await registerUser(t.server, organizationId);
+    const { access_token: accessToken } = await login(t.server, user);
+    const change = (current: string) =>
+      request(t.server)
+        .post(`${API}/auth/password/change`)
+        .set('Authorization', `Bearer ${accessToken}`)
+        .send({ current_password: current, new_password: 'Quiet-Harbor-77?' });
+
+    for (let n = 0; n < 5; n++) {
+      expectProblem(await change(`wrong-password-${n}`), 403, 'AUTH_INVALID_CURRENT_PASSWORD');
+    }
+
+    // Locked: the right current password is refused like a wrong one, and so is a login.
+    expectProblem(await change(user.password), 403, 'AUTH_INVALID_CURRENT_PASSWORD');
+    expectProblem(await attempt(t, user.email, user.password), 401, 'AUTH_INVALID_CREDENTIALS');
   });
 });
 

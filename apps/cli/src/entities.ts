@@ -1,5 +1,5 @@
 import { AuditChainHead, AuditEvent } from '@app/audit';
-import { RecoveryCode, RefreshToken, Session, TotpFactor } from '@app/auth';
+import { AccountToken, RecoveryCode, RefreshToken, Session, TotpFactor } from '@app/auth';
 import { Invitation, Membership, Organization, Role } from '@app/organizations';
 import { Team, TeamMember } from '@app/teams';
 import { User } from '@app/users';
@@ -20,6 +20,7 @@ export const ENTITIES = [
   RefreshToken,
   TotpFactor,
   RecoveryCode,
+  AccountToken,
   AuditEvent,
   AuditChainHead,
 ];

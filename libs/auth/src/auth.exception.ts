@@ -29,6 +29,23 @@ export const AUTH_ERRORS = {
   },
   AUTH_ORGANIZATION_FULL: { status: 409, title: 'The organization has reached its user limit' },
   AUTH_PERMISSION_DENIED: { status: 403, title: 'You do not have permission for this action' },
+  AUTH_EMAIL_NOT_VERIFIED: {
+    status: 403,
+    title: 'Confirm your email address before signing in',
+  },
+  AUTH_INVALID_CURRENT_PASSWORD: { status: 403, title: 'The current password is not correct' },
+  AUTH_INVALID_RESET_TOKEN: { status: 400, title: 'Invalid password reset token' },
+  AUTH_RESET_TOKEN_EXPIRED: { status: 410, title: 'The password reset link has expired' },
+  AUTH_RESET_TOKEN_USED: { status: 410, title: 'The password reset link was already used' },
+  AUTH_INVALID_VERIFICATION_TOKEN: { status: 400, title: 'Invalid email verification token' },
+  AUTH_VERIFICATION_TOKEN_EXPIRED: {
+    status: 410,
+    title: 'The email verification link has expired',
+  },
+  AUTH_VERIFICATION_TOKEN_USED: {
+    status: 410,
+    title: 'The email verification link was already used',
+  },
   AUTH_ACCESS_REVOKED: {
     status: 401,
     title: 'Your access to this organization has ended; sign in again',

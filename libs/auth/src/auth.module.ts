@@ -2,9 +2,14 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { RateLimiter } from '@app/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { MailModule } from '@app/mail';
 import { OrganizationsModule } from '@app/organizations';
 import { UsersModule } from '@app/users';
+import { AccountMailBudget } from './account-mail-budget';
+import { AccountToken } from './account-token.entity';
+import { AccountTokensService } from './account-tokens.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { AccessPolicyGuard } from './guards/access-policy.guard';
@@ -20,17 +25,29 @@ import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 import { JWT_KEYRING, buildKeyring, resolveSigningKey } from './signing-key';
 import { JwksController } from './jwks.controller';
+import { EmailVerificationController } from './email-verification.controller';
+import { EmailVerificationService } from './email-verification.service';
+import { PasswordController } from './password.controller';
+import { PasswordService } from './password.service';
 import { AccessTokenStrategy } from './strategies/access-token.strategy';
 import { TokenService } from './token.service';
 
 @Module({
   imports: [
     PassportModule,
-    TypeOrmModule.forFeature([Session, RefreshToken, TotpFactor, RecoveryCode]),
+    TypeOrmModule.forFeature([Session, RefreshToken, TotpFactor, RecoveryCode, AccountToken]),
     UsersModule,
     OrganizationsModule,
+    MailModule,
   ],
-  controllers: [AuthController, MfaController, SessionsController, JwksController],
+  controllers: [
+    AuthController,
+    MfaController,
+    SessionsController,
+    JwksController,
+    PasswordController,
+    EmailVerificationController,
+  ],
   providers: [
     {
       provide: JWT_KEYRING,
@@ -42,6 +59,12 @@ import { TokenService } from './token.service';
     MfaService,
     MfaChallenges,
     SessionsService,
+    AccountTokensService,
+    AccountMailBudget,
+    // Stateless: the counts live in the store, shared with RateLimitModule's own instance.
+    RateLimiter,
+    PasswordService,
+    EmailVerificationService,
     AccessTokenStrategy,
     // Guards run in this order: authenticate, then authorize.
     { provide: APP_GUARD, useClass: AccessTokenGuard },

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
-import { CommonException, Principal } from '@app/common';
+import { Principal } from '@app/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import {
   InvitationsException,
@@ -17,7 +17,7 @@ import {
   User,
   UsersException,
   UsersService,
-  checkPasswordPolicy,
+  enforcePasswordPolicy,
   normalizeEmail,
 } from '@app/users';
 import { AuthErrorCode, AuthException } from './auth.exception';
@@ -25,6 +25,7 @@ import { LoginDto } from './dto/login.dto';
 import { RegisterDto } from './dto/register.dto';
 import { TokenResponseDto } from './dto/token-response.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
+import { EmailVerificationService } from './email-verification.service';
 import { MfaChallengeResponseDto } from './mfa/dto/mfa.dto';
 import { MfaChallenges } from './mfa/mfa-challenges';
 import { MfaException } from './mfa/mfa.exception';
@@ -56,18 +57,16 @@ export class AuthService {
     private readonly loginAttempts: LoginAttemptsService,
     private readonly mfa: MfaService,
     private readonly mfaChallenges: MfaChallenges,
+    private readonly verification: EmailVerificationService,
   ) {}
 
   async register(input: RegisterDto, actor: AuditContext): Promise<UserProfileDto> {
     const email = normalizeEmail(input.email);
-    const policyProblems = checkPasswordPolicy(input.password, this.config.password);
-    if (policyProblems.length > 0) {
-      throw new CommonException(
-        'VALIDATION_FAILED',
-        policyProblems.join('; '),
-        policyProblems.map((message) => ({ field: 'password', message })),
-      );
-    }
+    enforcePasswordPolicy(input.password, this.config.password, {
+      email,
+      firstName: input.first_name,
+      lastName: input.last_name,
+    });
     if (input.invitation_token !== undefined) {
       return this.registerWithInvitation(input, email, input.invitation_token, actor);
     }
@@ -82,7 +81,7 @@ export class AuthService {
 
     // Hashing is slow and needs no lock, so it happens before the transaction opens.
     const passwordHash = await this.hasher.hash(input.password);
-    const { user, membership } = await this.dataSource.transaction(async (manager) => {
+    const { user, membership, mail } = await this.dataSource.transaction(async (manager) => {
       await this.lockOrganizationWithSeat(manager, organization.id);
       const created = await this.users.create(manager, {
         email,
@@ -90,6 +89,7 @@ export class AuthService {
         firstName: input.first_name,
         lastName: input.last_name,
       });
+      const verificationMail = await this.verification.prepare(manager, created);
       const joined = await this.organizations.addMember(
         manager,
         organization.id,
@@ -106,8 +106,9 @@ export class AuthService {
         details: { roles: REGISTRATION_ROLES },
       });
 
-      return { user: created, membership: joined };
+      return { user: created, membership: joined, mail: verificationMail };
     });
+    this.verification.send(mail);
     this.logger.log({
       event: 'user_registered',
       user_id: user.id,
@@ -137,7 +138,7 @@ export class AuthService {
     }
 
     const passwordHash = await this.hasher.hash(input.password);
-    const { user, admission } = await this.dataSource.transaction(async (manager) => {
+    const { user, admission, mail } = await this.dataSource.transaction(async (manager) => {
       const locked = await this.invitations.lockForAcceptance(manager, token, email);
       const created = await this.users.create(manager, {
         email,
@@ -145,6 +146,9 @@ export class AuthService {
         firstName: input.first_name,
         lastName: input.last_name,
       });
+      // TODO: once invitations are mailed, accepting one proves the address and this mail
+      // could be skipped; today the inviter hands the token over by other means.
+      const verificationMail = await this.verification.prepare(manager, created);
       const admitted = await this.invitations.admit(manager, locked, created.id, actor);
       await this.audit.record(manager, actor, {
         action: 'auth.register',
@@ -156,8 +160,9 @@ export class AuthService {
         details: { roles: locked.roles, invitation_id: locked.id },
       });
 
-      return { user: created, admission: admitted };
+      return { user: created, admission: admitted, mail: verificationMail };
     });
+    this.verification.send(mail);
     await this.invitations.afterAdmission(admission);
     const organizationId = admission.membership.organizationId;
     const organization = await this.organizations.findById(organizationId);
@@ -195,6 +200,15 @@ export class AuthService {
     }
     await this.loginAttempts.succeeded(attempt);
     if (verified.needsRehash) this.upgradeHash(user.id, input.password);
+    // Told only after correct credentials, so it reveals nothing to someone guessing.
+    if (this.config.emailVerification.required && user.emailVerifiedAt === null) {
+      this.logger.warn({ event: 'login_denied_unverified_email', user_id: user.id });
+      await this.recordFailedLogin(actor, user.id, input.organization_id, {
+        reason: 'email_not_verified',
+        locked: false,
+      });
+      throw new AuthException('AUTH_EMAIL_NOT_VERIFIED');
+    }
 
     const membership = await this.chooseMembership(user.id, input.organization_id);
     // The second factor sits between the password (and membership) and the session: with
@@ -604,7 +618,10 @@ export class AuthService {
     actor: AuditContext,
     userId: string | null,
     requestedOrganizationId: string | undefined,
-    outcome: { reason: 'invalid_credentials' | 'account_locked'; locked: boolean },
+    outcome: {
+      reason: 'invalid_credentials' | 'account_locked' | 'email_not_verified';
+      locked: boolean;
+    },
   ): Promise<void> {
     let organizationId: string | null = null;
     if (userId) {
@@ -616,7 +633,7 @@ export class AuthService {
     await this.dataSource.transaction(async (manager) => {
       await this.audit.record(manager, actor, {
         action: 'auth.login',
-        outcome: 'failure',
+        outcome: outcome.reason === 'email_not_verified' ? 'denied' : 'failure',
         organizationId,
         actorUserId: userId,
         details: { method: 'password', reason: outcome.reason },

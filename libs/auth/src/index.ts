@@ -1,3 +1,4 @@
+export * from './account-token.entity';
 export * from './auth.exception';
 export * from './auth.module';
 export * from './auth.service';

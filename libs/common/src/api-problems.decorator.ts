@@ -8,6 +8,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'Not allowed',
   404: 'Not found',
   409: 'Conflicts with existing data',
+  410: 'Gone: the link or token was already used or has expired',
   413: 'Request body too large',
   429: 'Rate limited',
   503: 'A dependency is unavailable or the service is overloaded',

@@ -11,6 +11,8 @@ const PRODUCTION: NodeJS.ProcessEnv = {
   JWT_SECRET_KEY: 'k'.repeat(64),
   ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
   CORS_ORIGINS: 'https://app.faultmaven.com',
+  PUBLIC_URL: 'https://auth.faultmaven.com',
+  SMTP_HOST: 'smtp.internal',
 };
 
 function validationError(env: NodeJS.ProcessEnv): ConfigValidationError {
@@ -114,6 +116,8 @@ describe('loadAppConfig', () => {
       'JWT_SECRET_KEY',
       'ENCRYPTION_KEYS',
       'CORS_ORIGINS',
+      'PUBLIC_URL',
+      'SMTP_HOST',
     ])('refuses to start without %s', (name) => {
       const error = validationError({ ...PRODUCTION, [name]: undefined });
 
@@ -155,6 +159,8 @@ describe('loadAppConfig', () => {
         'REDIS_HOST is required when ENVIRONMENT=production',
         'REDIS_PASSWORD is required when ENVIRONMENT=production',
         'ENCRYPTION_KEYS is required when ENVIRONMENT=production',
+        'PUBLIC_URL is required when ENVIRONMENT=production',
+        'SMTP_HOST is required when ENVIRONMENT=production',
         'JWT_SECRET_KEY must be at least 64 characters in production',
         'CORS_ORIGINS must list exact origins in production, not "*"',
         'PASSWORD_MIN_LENGTH must be at least 12 in production',
@@ -214,7 +220,26 @@ describe('loadAppConfig', () => {
         requireLowercase: true,
         requireDigits: true,
         requireSpecialChars: true,
+        rejectPersonalInfo: true,
       });
+    });
+
+    it('requires STARTTLS from the SMTP server unless implicit TLS or the operator says not', () => {
+      expect(loadAppConfig(PRODUCTION).mail.smtp).toEqual({
+        host: 'smtp.internal',
+        port: 587,
+        secure: false,
+        requireTls: true,
+        username: undefined,
+        password: undefined,
+      });
+      expect(loadAppConfig({ ...PRODUCTION, SMTP_PORT: '465' }).mail.smtp).toMatchObject({
+        secure: true,
+        requireTls: false,
+      });
+      expect(
+        loadAppConfig({ ...PRODUCTION, SMTP_REQUIRE_TLS: 'false' }).mail.smtp?.requireTls,
+      ).toBe(false);
     });
   });
 
@@ -226,6 +251,15 @@ describe('loadAppConfig', () => {
       requireLowercase: false,
       requireDigits: false,
       requireSpecialChars: false,
+      rejectPersonalInfo: false,
+    });
+  });
+
+  it('sends no mail through SMTP and keeps email verification optional by default', () => {
+    expect(loadAppConfig({})).toMatchObject({
+      mail: { smtp: undefined, from: 'FaultMaven <no-reply@faultmaven.local>' },
+      passwordReset: { ttlSeconds: 30 * 60 },
+      emailVerification: { ttlSeconds: 48 * 60 * 60, required: false },
     });
   });
 

@@ -11,6 +11,25 @@ export interface PasswordPolicy {
   requireLowercase: boolean;
   requireDigits: boolean;
   requireSpecialChars: boolean;
+  /** Refuse passwords containing the email's local part or the first or last name. */
+  rejectPersonalInfo: boolean;
+}
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  /** Implicit TLS from the first byte (port 465); otherwise STARTTLS when offered. */
+  secure: boolean;
+  /** Fail rather than send over a connection the server did not upgrade with STARTTLS. */
+  requireTls: boolean;
+  username?: string;
+  password?: string;
+}
+
+export interface MailConfig {
+  /** Undefined: no SMTP server; outside production mails are written under DATA_DIR/mail. */
+  smtp?: SmtpConfig;
+  from: string;
 }
 
 export interface DatabaseConfig {
@@ -89,6 +108,9 @@ export interface AppConfig {
   features: { teams: boolean; audit: boolean };
   audit: { retentionDays: number };
   invitations: { expireDays: number };
+  mail: MailConfig;
+  passwordReset: { ttlSeconds: number };
+  emailVerification: { ttlSeconds: number; required: boolean };
   startup: { runMigrations: boolean; seed: boolean };
   seed: { organizationName: string; adminEmail: string; adminPassword?: string };
 }
@@ -108,6 +130,10 @@ const REQUIRED_IN_PRODUCTION: VariableName[] = [
   'REDIS_PASSWORD',
   'ENCRYPTION_KEYS',
   'CORS_ORIGINS',
+  // Reset and verification links are built from PUBLIC_URL and sent through SMTP: without
+  // them a production instance would mail links to localhost, or no mail at all.
+  'PUBLIC_URL',
+  'SMTP_HOST',
 ];
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -223,6 +249,22 @@ function signingKeyProblems(raw: RawEnvironment): string[] {
   return problems;
 }
 
+function smtpConfig(host: string, raw: RawEnvironment, isProduction: boolean): SmtpConfig {
+  const port = raw.SMTP_PORT ?? 587;
+  const secure = raw.SMTP_SECURE ?? port === 465;
+
+  return {
+    host,
+    port,
+    secure,
+    // In production, credentials and reset links never cross the network in clear text unless
+    // the operator says so; implicit TLS needs no upgrade.
+    requireTls: raw.SMTP_REQUIRE_TLS ?? (isProduction && !secure),
+    username: raw.SMTP_USERNAME,
+    password: raw.SMTP_PASSWORD,
+  };
+}
+
 function productionProblems(raw: RawEnvironment): string[] {
   const problems = REQUIRED_IN_PRODUCTION.filter((name) => raw[name] === undefined).map(
     (name) => `${name} is required when ENVIRONMENT=production`,
@@ -329,6 +371,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       requireLowercase: raw.PASSWORD_REQUIRE_LOWERCASE ?? strictPasswords,
       requireDigits: raw.PASSWORD_REQUIRE_DIGITS ?? strictPasswords,
       requireSpecialChars: raw.PASSWORD_REQUIRE_SPECIAL_CHARS ?? strictPasswords,
+      // Off by default outside production, where the deployment guide's smoke test registers
+      // "Test User" with the password "Test123!@#".
+      rejectPersonalInfo: raw.PASSWORD_REJECT_PERSONAL_INFO ?? strictPasswords,
     },
     hashing: {
       bcryptRounds: raw.BCRYPT_ROUNDS ?? 12,
@@ -350,6 +395,15 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     audit: { retentionDays: raw.AUDIT_RETENTION_DAYS ?? 365 },
     invitations: { expireDays: raw.INVITATION_EXPIRE_DAYS ?? 7 },
+    mail: {
+      smtp: raw.SMTP_HOST ? smtpConfig(raw.SMTP_HOST, raw, isProduction) : undefined,
+      from: raw.EMAIL_FROM ?? 'FaultMaven <no-reply@faultmaven.local>',
+    },
+    passwordReset: { ttlSeconds: (raw.PASSWORD_RESET_EXPIRE_MINUTES ?? 30) * 60 },
+    emailVerification: {
+      ttlSeconds: (raw.EMAIL_VERIFICATION_EXPIRE_HOURS ?? 48) * 60 * 60,
+      required: raw.REQUIRE_EMAIL_VERIFICATION ?? false,
+    },
     startup: {
       runMigrations: raw.RUN_MIGRATIONS_ON_START ?? !isProduction,
       seed: raw.SEED_ON_START ?? !isProduction,

@@ -203,6 +203,46 @@ export const ENVIRONMENT_VARIABLES = {
     description: 'How long an account stays locked after MAX_LOGIN_ATTEMPTS failures',
     schema: positiveInt.max(7 * 24 * 60).optional(),
   },
+  PASSWORD_REJECT_PERSONAL_INFO: {
+    description:
+      "Refuse passwords containing the user's email local part or first or last name (3+ characters)",
+    schema: flag.optional(),
+  },
+  PASSWORD_RESET_EXPIRE_MINUTES: {
+    description: 'Minutes a password reset link stays valid',
+    schema: positiveInt.max(24 * 60).optional(),
+  },
+  EMAIL_VERIFICATION_EXPIRE_HOURS: {
+    description: 'Hours an email verification link stays valid',
+    schema: positiveInt.max(30 * 24).optional(),
+  },
+  REQUIRE_EMAIL_VERIFICATION: {
+    description: 'Refuse sign-in to users who have not verified their email address',
+    schema: flag.optional(),
+  },
+  SMTP_HOST: {
+    description:
+      'SMTP server for outgoing mail (required in production); unset elsewhere writes .eml files',
+    schema: text.optional(),
+  },
+  SMTP_PORT: { description: 'SMTP port', schema: port.optional() },
+  SMTP_USERNAME: {
+    description: 'SMTP user name, when the server wants one',
+    schema: text.optional(),
+  },
+  SMTP_PASSWORD: { description: 'SMTP password', schema: z.string().optional(), secret: true },
+  SMTP_SECURE: {
+    description: 'Connect with TLS from the start (implicit TLS, usually port 465)',
+    schema: flag.optional(),
+  },
+  SMTP_REQUIRE_TLS: {
+    description: 'Refuse to send unless the server upgrades the connection with STARTTLS',
+    schema: flag.optional(),
+  },
+  EMAIL_FROM: {
+    description: 'Sender of outgoing mail, e.g. "FaultMaven <no-reply@example.com>"',
+    schema: text.max(320).optional(),
+  },
   CORS_ORIGINS: {
     description: 'Comma-separated exact origins allowed by CORS (required in production)',
     schema: z.string().optional(),

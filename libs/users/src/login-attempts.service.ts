@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { KEY_VALUE_STORE, KeyValueStore } from '@app/cache';
 import { RateLimiter } from '@app/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { normalizeEmail } from './email';
+import { emailDigest } from './email';
 
 /** A login attempt that has been counted; pass it back to `failed` or `succeeded`. */
 export interface LoginAttempt {
@@ -37,7 +36,7 @@ export class LoginAttemptsService {
    * returns `allowed: false` when the account is locked.
    */
   async begin(email: string): Promise<LoginAttempt> {
-    const id = emailKey(email);
+    const id = emailDigest(email);
     await this.limiter.enforce(
       `login:account:${id}`,
       this.config.rateLimits.loginPerAccountPerMinute,
@@ -66,7 +65,7 @@ export class LoginAttemptsService {
 
   /** Whether the account is locked now. Reads only; counts no attempt. */
   async isLocked(email: string): Promise<boolean> {
-    const count = await this.store.get(failuresKey(emailKey(email)));
+    const count = await this.store.get(failuresKey(emailDigest(email)));
 
     return count !== null && Number(count) >= this.config.lockout.maxAttempts;
   }
@@ -76,13 +75,8 @@ export class LoginAttemptsService {
    * for a completed password reset, which proves control of the mailbox.
    */
   async clear(email: string): Promise<void> {
-    await this.store.delete(failuresKey(emailKey(email)));
+    await this.store.delete(failuresKey(emailDigest(email)));
   }
-}
-
-/** Store keys hold a hash of the email, never the address itself. */
-function emailKey(email: string): string {
-  return createHash('sha256').update(normalizeEmail(email), 'utf8').digest('hex');
 }
 
 function failuresKey(id: string): string {

@@ -48,8 +48,29 @@ export class UsersService {
     return user?.passwordHash ?? null;
   }
 
-  async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.users.update({ id }, { passwordHash });
+  async updatePasswordHash(
+    id: string,
+    passwordHash: string,
+    manager?: EntityManager,
+  ): Promise<void> {
+    const repository = manager ? manager.getRepository(User) : this.users;
+    await repository.update({ id }, { passwordHash });
+  }
+
+  /** Looks up a live (not deleted) user by email. */
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findOneBy({ email: normalizeEmail(email) });
+  }
+
+  /** Marks the email verified, keeping the first verification's time. */
+  async markEmailVerified(id: string, manager: EntityManager): Promise<void> {
+    await manager
+      .getRepository(User)
+      .createQueryBuilder()
+      .update()
+      .set({ emailVerifiedAt: () => 'COALESCE(email_verified_at, now())' })
+      .where('id = :id', { id })
+      .execute();
   }
 
   async recordLogin(id: string, manager: EntityManager): Promise<void> {
