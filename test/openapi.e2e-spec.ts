@@ -15,10 +15,16 @@ interface Document {
 }
 
 const PUBLIC_OPERATIONS = [
+  'GET /.well-known/jwks.json',
   'GET /health',
   'GET /health/live',
   'GET /health/ready',
+  'POST /api/v1/enterprise/auth/email/resend',
+  'POST /api/v1/enterprise/auth/email/verify',
   'POST /api/v1/enterprise/auth/login',
+  'POST /api/v1/enterprise/auth/mfa/verify',
+  'POST /api/v1/enterprise/auth/password/forgot',
+  'POST /api/v1/enterprise/auth/password/reset',
   'POST /api/v1/enterprise/auth/refresh',
   'POST /api/v1/enterprise/auth/register',
 ];
