@@ -8,6 +8,7 @@ import {
   uniqueEmail,
 } from './support/factories';
 import { PRODUCTION_LIMITS, isolatedStore } from './support/limits';
+import { controllerRoutes } from './support/routes';
 import { TcpProxy, startTcpProxy } from './support/tcp-proxy';
 import { TestApp, startTestApp } from './support/test-app';
 
@@ -99,6 +100,20 @@ describe('per-IP rate limit on authentication routes, no proxy trusted', () => {
 
     const response = await request(t.server).get('/health/live').expect(200);
     expect(response.headers['ratelimit-limit']).toBeUndefined();
+  });
+
+  it('puts every public POST route and password change under the auth budget', () => {
+    const credentialRoutes = controllerRoutes(t.app).filter(
+      (route) =>
+        (route.isPublic && route.method === 'POST') || route.path === 'auth/password/change',
+    );
+
+    expect(credentialRoutes.length).toBeGreaterThanOrEqual(8);
+    expect(
+      credentialRoutes
+        .filter((route) => route.rateLimit !== 'auth')
+        .map((route) => `${route.method} ${route.path}`),
+    ).toEqual([]);
   });
 });
 

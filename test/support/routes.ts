@@ -2,7 +2,7 @@ import { INestApplication, RequestMethod, Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import request from 'supertest';
-import { ACCESS_POLICY_KEY, AccessPolicy, IS_PUBLIC_KEY } from '@app/common';
+import { ACCESS_POLICY_KEY, AccessPolicy, IS_PUBLIC_KEY, RATE_LIMIT_KEY } from '@app/common';
 import { TestApp } from './test-app';
 
 /** A handler of a controller, with the access it declares on itself or its class. */
@@ -15,6 +15,8 @@ export interface ControllerRoute {
   handler: string;
   isPublic: boolean;
   policy: AccessPolicy | undefined;
+  /** The `@RateLimit(...)` policy, if the route has one. */
+  rateLimit: string | undefined;
 }
 
 const reflector = new Reflector();
@@ -48,6 +50,7 @@ export function routesOf(controller: Type): ControllerRoute[] {
       ACCESS_POLICY_KEY,
       targets,
     );
+    const rateLimit = reflector.getAllAndOverride<string | undefined>(RATE_LIMIT_KEY, targets);
 
     for (const base of pathsOf(Reflect.getMetadata(PATH_METADATA, controller))) {
       for (const own of pathsOf(Reflect.getMetadata(PATH_METADATA, handler))) {
@@ -57,6 +60,7 @@ export function routesOf(controller: Type): ControllerRoute[] {
           handler: `${controller.name}.${name}`,
           isPublic,
           policy,
+          rateLimit,
         });
       }
     }
