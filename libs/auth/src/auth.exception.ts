@@ -50,6 +50,10 @@ export const AUTH_ERRORS = {
     status: 401,
     title: 'Your access to this organization has ended; sign in again',
   },
+  AUTH_MAIL_UNAVAILABLE: {
+    status: 503,
+    title: 'This service has no mail server configured, so it cannot send links by email',
+  },
 } as const;
 
 export type AuthErrorCode = keyof typeof AUTH_ERRORS;

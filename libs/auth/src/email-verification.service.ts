@@ -100,6 +100,8 @@ export class EmailVerificationService {
    * not the address has an account, and the mail is sent after it.
    */
   async resend(email: string, actor: AuditContext): Promise<void> {
+    // Said to everyone alike, so it tells nothing about the address.
+    if (!this.mail.available) throw new AuthException('AUTH_MAIL_UNAVAILABLE');
     const withinBudget = await this.mailBudget.allows('email_verification', email);
     const user = await this.users.findByEmail(email);
     const unverified = user?.isActive && user.emailVerifiedAt === null ? user : null;

@@ -112,6 +112,8 @@ export class PasswordService {
    * answer either way, and as fast: the mail is sent after the answer.
    */
   async forgot(email: string, actor: AuditContext): Promise<void> {
+    // Said to everyone alike, so it tells nothing about the address.
+    if (!this.mail.available) throw new AuthException('AUTH_MAIL_UNAVAILABLE');
     const withinBudget = await this.mailBudget.allows('password_reset', email);
     const user = await this.users.findByEmail(email);
     const active = user?.isActive ? user : null;

@@ -108,16 +108,41 @@ describe('loadAppConfig', () => {
       });
     });
 
+    it("starts with only the deployment guide's critical variables, without mail", () => {
+      const config = loadAppConfig({
+        ENVIRONMENT: 'production',
+        POSTGRES_HOST: 'db.internal',
+        POSTGRES_PASSWORD: 'postgres-password-VALUE',
+        REDIS_HOST: 'redis.internal',
+        REDIS_PASSWORD: 'redis-password-VALUE',
+        JWT_SECRET_KEY: 'k'.repeat(64),
+        CORS_ORIGINS: 'https://app.faultmaven.com',
+      });
+
+      expect(config.encryptionKeys).toBeUndefined();
+      expect(config.mail).toMatchObject({ smtp: undefined, available: false });
+    });
+
+    it('offers mail outside production without SMTP_HOST (.eml files)', () => {
+      expect(loadAppConfig({}).mail.available).toBe(true);
+    });
+
+    it.each([
+      [{ SMTP_HOST: 'smtp.internal', PUBLIC_URL: undefined }, 'PUBLIC_URL is required'],
+      [{ SMTP_HOST: undefined, REQUIRE_EMAIL_VERIFICATION: 'true' }, 'needs SMTP_HOST'],
+    ])('refuses mail settings that cannot deliver working links (%j)', (override, rule) => {
+      const error = validationError({ ...PRODUCTION, ...override });
+
+      expect(error.problems).toEqual([expect.stringContaining(rule)]);
+    });
+
     it.each([
       'POSTGRES_HOST',
       'POSTGRES_PASSWORD',
       'REDIS_HOST',
       'REDIS_PASSWORD',
       'JWT_SECRET_KEY',
-      'ENCRYPTION_KEYS',
       'CORS_ORIGINS',
-      'PUBLIC_URL',
-      'SMTP_HOST',
     ])('refuses to start without %s', (name) => {
       const error = validationError({ ...PRODUCTION, [name]: undefined });
 
@@ -158,9 +183,6 @@ describe('loadAppConfig', () => {
         'POSTGRES_PASSWORD is required when ENVIRONMENT=production',
         'REDIS_HOST is required when ENVIRONMENT=production',
         'REDIS_PASSWORD is required when ENVIRONMENT=production',
-        'ENCRYPTION_KEYS is required when ENVIRONMENT=production',
-        'PUBLIC_URL is required when ENVIRONMENT=production',
-        'SMTP_HOST is required when ENVIRONMENT=production',
         'JWT_SECRET_KEY must be at least 64 characters in production',
         'CORS_ORIGINS must list exact origins in production, not "*"',
         'PASSWORD_MIN_LENGTH must be at least 12 in production',
@@ -378,6 +400,10 @@ describe('signing key configuration', () => {
     };
 
     expect(problemsOf(production).join('\n')).not.toContain('JWT_SECRET_KEY');
+    // Nothing to derive secrets-at-rest keys from, unlike HS256's secret.
+    expect(problemsOf(production)).toContain(
+      'ENCRYPTION_KEYS is required in production with JWT_ALGORITHM RS256',
+    );
     expect(
       problemsOf({
         ENVIRONMENT: 'production',

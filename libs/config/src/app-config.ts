@@ -30,6 +30,12 @@ export interface MailConfig {
   /** Undefined: no SMTP server; outside production mails are written under DATA_DIR/mail. */
   smtp?: SmtpConfig;
   from: string;
+  /**
+   * Whether mails with links can reach users. False only in production without `SMTP_HOST`
+   * (the deployment guide's minimal configuration): password reset and verification mails are
+   * then refused with 503 rather than silently dropped.
+   */
+  available: boolean;
 }
 
 export interface DatabaseConfig {
@@ -128,12 +134,7 @@ const REQUIRED_IN_PRODUCTION: VariableName[] = [
   'POSTGRES_PASSWORD',
   'REDIS_HOST',
   'REDIS_PASSWORD',
-  'ENCRYPTION_KEYS',
   'CORS_ORIGINS',
-  // Reset and verification links are built from PUBLIC_URL and sent through SMTP: without
-  // them a production instance would mail links to localhost, or no mail at all.
-  'PUBLIC_URL',
-  'SMTP_HOST',
 ];
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -269,6 +270,19 @@ function productionProblems(raw: RawEnvironment): string[] {
   const problems = REQUIRED_IN_PRODUCTION.filter((name) => raw[name] === undefined).map(
     (name) => `${name} is required when ENVIRONMENT=production`,
   );
+  if (raw.ENCRYPTION_KEYS === undefined && (raw.JWT_ALGORITHM ?? 'HS256') !== 'HS256') {
+    // With HS256 a key is derived from JWT_SECRET_KEY; a key pair offers nothing to derive from.
+    problems.push(
+      `ENCRYPTION_KEYS is required in production with JWT_ALGORITHM ${raw.JWT_ALGORITHM}`,
+    );
+  }
+  // Links in mails are built from PUBLIC_URL: without it they would point at localhost.
+  if (raw.SMTP_HOST !== undefined && raw.PUBLIC_URL === undefined) {
+    problems.push('PUBLIC_URL is required in production when SMTP_HOST is set');
+  }
+  if (raw.REQUIRE_EMAIL_VERIFICATION && raw.SMTP_HOST === undefined) {
+    problems.push('REQUIRE_EMAIL_VERIFICATION needs SMTP_HOST in production');
+  }
   if ((raw.JWT_ALGORITHM ?? 'HS256') === 'HS256') {
     if (raw.JWT_SECRET_KEY === undefined) {
       problems.push('JWT_SECRET_KEY is required when ENVIRONMENT=production');
@@ -398,6 +412,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     mail: {
       smtp: raw.SMTP_HOST ? smtpConfig(raw.SMTP_HOST, raw, isProduction) : undefined,
       from: raw.EMAIL_FROM ?? 'FaultMaven <no-reply@faultmaven.local>',
+      available: !isProduction || raw.SMTP_HOST !== undefined,
     },
     passwordReset: { ttlSeconds: (raw.PASSWORD_RESET_EXPIRE_MINUTES ?? 30) * 60 },
     emailVerification: {

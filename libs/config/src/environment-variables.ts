@@ -98,7 +98,8 @@ export const ENVIRONMENT_VARIABLES = {
   ENCRYPTION_KEYS: {
     description:
       'AES-256-GCM keys for secrets at rest, `id:base64` (32 bytes) comma-separated; the first ' +
-      'encrypts, all decrypt. Outside production one is generated into DATA_DIR when unset',
+      'encrypts, all decrypt. Unset: derived from JWT_SECRET_KEY in production, else generated ' +
+      'into DATA_DIR',
     schema: z.string().optional(),
     secret: true,
   },
@@ -222,7 +223,8 @@ export const ENVIRONMENT_VARIABLES = {
   },
   SMTP_HOST: {
     description:
-      'SMTP server for outgoing mail (required in production); unset elsewhere writes .eml files',
+      'SMTP server for outgoing mail; unset, development writes .eml files and production ' +
+      'answers mail routes with 503',
     schema: text.optional(),
   },
   SMTP_PORT: { description: 'SMTP port', schema: port.optional() },

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { Transporter, createTransport } from 'nodemailer';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { MailKind, MailMessage, OutgoingMail } from './mail-messages';
@@ -22,17 +28,28 @@ const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, sock
  * logged and never reaches the caller, so it cannot undo or corrupt the change.
  */
 @Injectable()
-export class MailService implements BeforeApplicationShutdown {
+export class MailService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(MailService.name);
   private readonly delivery: Delivery;
   private readonly from: string;
   private readonly publicUrl: string;
   private readonly pending = new Set<Promise<void>>();
+  /** False in production without SMTP_HOST: routes that exist to mail a link answer 503. */
+  readonly available: boolean;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.from = config.mail.from;
     this.publicUrl = config.http.publicUrl;
-    this.delivery = chooseDelivery(config);
+    this.available = config.mail.available;
+    this.delivery = this.available ? chooseDelivery(config) : { kind: 'none' };
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.available) return;
+    this.logger.warn(
+      'SMTP_HOST is not set: password reset and email verification mails cannot be sent ' +
+        '(their routes answer 503 AUTH_MAIL_UNAVAILABLE); set SMTP_HOST and PUBLIC_URL',
+    );
   }
 
   /**
