@@ -539,40 +539,14 @@ export class AuthService {
       this.organizations.findActiveMembership(principal.userId, organizationId),
     ]);
     if (!user?.isActive || !membership) {
-      this.logger.warn({
-        event: 'organization_switch_denied',
-        user_id: principal.userId,
-        organization_id: organizationId,
-      });
-      await this.dataSource.transaction((manager) =>
-        this.audit.record(manager, actor, {
-          action: 'auth.organization_switched',
-          outcome: 'denied',
-          targetType: 'organization',
-          targetId: organizationId,
-          details: { reason: 'no_active_membership' },
-        }),
-      );
+      await this.recordSwitchDenied(principal, organizationId, actor, 'no_active_membership');
       throw new AuthException('AUTH_ORGANIZATION_ACCESS_DENIED');
     }
 
     // The current session passed this user's own second factor, if any; an organization
     // that requires MFA of the role still refuses a user who has none.
     if (await this.enrollmentRequired(membership, await this.mfa.isEnabled(user.id))) {
-      this.logger.warn({
-        event: 'organization_switch_denied',
-        user_id: principal.userId,
-        organization_id: organizationId,
-      });
-      await this.dataSource.transaction((manager) =>
-        this.audit.record(manager, actor, {
-          action: 'auth.organization_switched',
-          outcome: 'denied',
-          targetType: 'organization',
-          targetId: organizationId,
-          details: { reason: 'mfa_enrollment_required' },
-        }),
-      );
+      await this.recordSwitchDenied(principal, organizationId, actor, 'mfa_enrollment_required');
       throw new MfaException('MFA_ENROLLMENT_REQUIRED');
     }
 
@@ -597,6 +571,30 @@ export class AuthService {
     });
 
     return response;
+  }
+
+  /** A refused switch is audited in the organization the caller is in now. */
+  private async recordSwitchDenied(
+    principal: Principal,
+    organizationId: string,
+    actor: AuditContext,
+    reason: 'no_active_membership' | 'mfa_enrollment_required',
+  ): Promise<void> {
+    this.logger.warn({
+      event: 'organization_switch_denied',
+      user_id: principal.userId,
+      organization_id: organizationId,
+      reason,
+    });
+    await this.dataSource.transaction((manager) =>
+      this.audit.record(manager, actor, {
+        action: 'auth.organization_switched',
+        outcome: 'denied',
+        targetType: 'organization',
+        targetId: organizationId,
+        details: { reason },
+      }),
+    );
   }
 
   async me(principal: Principal): Promise<UserProfileDto> {
