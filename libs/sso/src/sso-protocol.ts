@@ -100,3 +100,15 @@ export interface OidcConnectionSettings {
   scopes: string[];
   claimMapping: ProfileMapping;
 }
+
+/** Settings the protocol layers share, from configuration. */
+export interface SsoProtocolOptions {
+  /** Accepted clock difference with identity providers, for time conditions and ID tokens. */
+  clockSkewSeconds: number;
+  /** How long a started login may take at the identity provider before its state expires. */
+  flowTtlSeconds: number;
+  /** Lets an OIDC issuer on a loopback address use plain HTTP; never set in production. */
+  allowHttpLoopbackIssuers: boolean;
+}
+
+export const SSO_PROTOCOL_OPTIONS = Symbol('SSO_PROTOCOL_OPTIONS');
