@@ -1,5 +1,11 @@
 import request from 'supertest';
-import { API, createOrganization, uniqueSuffix } from './support/factories';
+import {
+  API,
+  createOrganization,
+  erroredFields,
+  expectProblem,
+  uniqueSuffix,
+} from './support/factories';
 import { SignedInUser, bearer, orgAdmin, signedInMember } from './support/org-admin';
 import { TestApp, startTestApp } from './support/test-app';
 
@@ -87,6 +93,23 @@ describe('teams', () => {
     await createTeam(admin, { slug: `sre-${suffix}` });
     expect(await auditActions(team.id)).toEqual(['team.created', 'team.updated', 'team.deleted']);
   });
+
+  it.each(['name', 'slug'])(
+    'refuses a null %s on update with 400, changing nothing',
+    async (field) => {
+      const team = await createTeam(admin);
+
+      const response = await request(t.server)
+        .patch(`${API}/teams/${team.id}`)
+        .set(bearer(admin))
+        .send({ [field]: null });
+
+      const body = expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(erroredFields(body)).toEqual([field]);
+      const after = await request(t.server).get(`${API}/teams/${team.id}`).set(bearer(admin));
+      expect(after.body).toMatchObject({ name: team.name, slug: team.slug });
+    },
+  );
 
   it('refuses a slug already used by a live team of the organization', async () => {
     const slug = `dup-${uniqueSuffix()}`;

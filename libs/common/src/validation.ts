@@ -1,4 +1,5 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { CommonException, FieldError } from './domain.exception';
 
 /**
@@ -6,6 +7,9 @@ import { CommonException, FieldError } from './domain.exception';
  * recursively, so a small body of nested arrays would otherwise overflow the stack (a 500).
  */
 const MAX_INPUT_DEPTH = 32;
+
+/** With the `u` flag a surrogate pair reads as one code point, so this finds only lone halves. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
@@ -17,9 +21,22 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
 }
 
 /**
+ * What no string in any field may hold, whatever its DTO says. PostgreSQL refuses NUL in text,
+ * and a lone UTF-16 surrogate (`"\ud800"` is valid JSON) is not Unicode text at all: validator's
+ * isEmail throws on it, and PostgreSQL would store U+FFFD instead. Both would otherwise surface
+ * as a 500 or as silently altered data.
+ */
+function stringProblem(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'must not contain NUL characters';
+  if (LONE_SURROGATE.test(value))
+    return 'must be valid Unicode text (it holds a lone UTF-16 surrogate)';
+
+  return undefined;
+}
+
+/**
  * Walks the value without recursion (so the check itself cannot overflow) and names the first
- * thing no field may hold: nesting past the limit, or a NUL character, which PostgreSQL
- * refuses in text and would otherwise surface as a 500.
+ * thing no field may hold: nesting past the limit, or a string `stringProblem` refuses.
  */
 function structuralProblem(
   root: unknown,
@@ -30,9 +47,10 @@ function structuralProblem(
   ];
   while (pending.length > 0) {
     const { value, depth, path } = pending.pop()!;
-    if (typeof value === 'string' && value.includes('\u0000')) {
+    const problem = typeof value === 'string' ? stringProblem(value) : undefined;
+    if (problem) {
       const field = path || 'value';
-      return { detail: `${field} must not contain NUL characters`, field };
+      return { detail: `${field} ${problem}`, field };
     }
     if (value === null || typeof value !== 'object') continue;
     if (depth >= limit)
@@ -83,3 +101,11 @@ export function createValidationPipe(): ValidationPipe {
     },
   });
 }
+
+/**
+ * For update DTOs: the field is optional but never null. Absent leaves the value alone, while
+ * null would reach a NOT NULL column as a 500; `@IsOptional` lets null through, this does not,
+ * so the field's other rules refuse it with a 400.
+ */
+export const IsPresentOrAbsent = (): PropertyDecorator =>
+  ValidateIf((_object, value) => value !== undefined);

@@ -16,9 +16,8 @@ import {
   MaxLength,
   Max,
   Min,
-  ValidateIf,
 } from 'class-validator';
-import { PageInfoDto, PaginationQueryDto } from '@app/common';
+import { IsPresentOrAbsent, PageInfoDto, PaginationQueryDto } from '@app/common';
 import {
   ORGANIZATION_PLANS,
   OrganizationPlan,
@@ -35,12 +34,6 @@ const lowerDomains = ({ value }: { value: unknown }) =>
     : value;
 
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-
-/**
- * Optional, but never null: absent leaves the value alone, while null would reach a NOT NULL
- * column. (`@IsOptional` lets null through.)
- */
-const IsPresentOrAbsent = () => ValidateIf((_object, value) => value !== undefined);
 
 /** The fields of an organization as given on create and update; `required` only on create. */
 /** Largest user or team quota; PostgreSQL's integer column would refuse far larger values. */

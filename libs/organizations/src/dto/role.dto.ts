@@ -8,13 +8,9 @@ import {
   IsString,
   Matches,
   MaxLength,
-  ValidateIf,
 } from 'class-validator';
-import { PageInfoDto } from '@app/common';
+import { IsPresentOrAbsent, PageInfoDto } from '@app/common';
 import { ROLE_KEY_PATTERN } from './member.dto';
-
-/** Optional but never null (`@IsOptional` would let null reach a NOT NULL column). */
-const IsPresentOrAbsent = () => ValidateIf((_object, value) => value !== undefined);
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 

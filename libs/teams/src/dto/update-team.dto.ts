@@ -1,11 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { IsPresentOrAbsent } from '@app/common';
 import { SLUG_PATTERN, trim } from './create-team.dto';
 
 export class UpdateTeamDto {
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
+  @IsPresentOrAbsent()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -13,7 +14,7 @@ export class UpdateTeamDto {
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
+  @IsPresentOrAbsent()
   @IsString()
   @MaxLength(100)
   @Matches(SLUG_PATTERN, { message: 'slug must be lower-case letters, digits and hyphens' })
