@@ -193,7 +193,9 @@ export function expectProblem(
   expect(body.request_id.length).toBeGreaterThan(0);
   expect(response.headers['x-request-id']).toBe(body.request_id);
   expect(PROBLEM_KEYS).toEqual(expect.arrayContaining(Object.keys(body)));
-  if (body.detail !== undefined) expect(typeof body.detail).toBe('string');
+  // RFC 9457 makes `detail` optional; this API always says what went wrong in a sentence.
+  expect(typeof body.detail).toBe('string');
+  expect(body.detail.length).toBeGreaterThan(0);
   if (body.errors !== undefined) {
     expect(Array.isArray(body.errors)).toBe(true);
     for (const error of body.errors) {

@@ -2,8 +2,10 @@ import { NotFoundException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
-import { ProblemDetailsFilter } from '@app/common';
+import { ProblemDetailsFilter, rawProblemResponse } from '@app/common';
 import { AppConfig } from '@app/config';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
@@ -24,8 +26,31 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   configureApp(app, config);
   await app.init();
   installFallbacks(app);
+  answerClientErrors(app.getHttpServer());
 
   return app;
+}
+
+/**
+ * Node's HTTP parser answers requests it cannot read (headers over its size limit, bytes that
+ * are not HTTP, a request that never arrives in full) itself, with a status and no body. These
+ * get the API's problem body instead; nothing of the request is echoed.
+ */
+function answerClientErrors(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // The client is gone, or a response is already under way: there is no one to answer.
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const code =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? 'REQUEST_HEADERS_TOO_LARGE'
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 'REQUEST_TIMEOUT'
+          : 'MALFORMED_REQUEST';
+    socket.end(rawProblemResponse(code));
+  });
 }
 
 /**

@@ -2,9 +2,11 @@ import { INestApplication, RequestMethod } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
-import { ProblemDetailsDto, RATE_LIMIT_HEADERS } from '@app/common';
+import { isUtf8 } from 'node:buffer';
+import { INVALID_UTF8_BODY, ProblemDetailsDto, RATE_LIMIT_HEADERS } from '@app/common';
 import { AppConfig } from '@app/config';
 import { REQUEST_ID_HEADER, requestIdMiddleware } from '@app/observability';
+import { requireJsonBody } from './body-media-types';
 
 export const API_PREFIX = 'api/v1/enterprise';
 export const DOCS_PATH = 'enterprise/docs';
@@ -57,6 +59,19 @@ function markPublicOperations(document: OpenAPIObject): void {
 }
 
 /**
+ * The JSON parser's `verify` hook: a body that is not UTF-8 is refused (400 MALFORMED_JSON)
+ * rather than decoded with U+FFFD in place of the bad bytes and stored altered.
+ */
+function refuseInvalidUtf8(_request: unknown, _response: unknown, body: Buffer): void {
+  if (!isUtf8(body)) {
+    throw Object.assign(new Error('The request body is not valid UTF-8'), {
+      status: 400,
+      type: INVALID_UTF8_BODY,
+    });
+  }
+}
+
+/**
  * Everything about the HTTP layer that is not a module: proxy trust, security headers, CORS,
  * body limits, the API prefix and Swagger. Shared by the entry point and the e2e tests.
  */
@@ -80,7 +95,11 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After', ...RATE_LIMIT_HEADERS],
     });
   }
-  app.useBodyParser('json', { limit: config.http.bodyLimit });
+  app.use(requireJsonBody);
+  // Nest's typings leave out `verify` (Nest sets its own under the `rawBody` option, which
+  // this app does not use) but Nest hands the options to body-parser as they are.
+  const jsonOptions = { limit: config.http.bodyLimit, verify: refuseInvalidUtf8 };
+  app.useBodyParser('json', jsonOptions);
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   app.enableShutdownHooks();
 

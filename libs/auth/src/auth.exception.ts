@@ -1,11 +1,28 @@
-import { DomainException } from '@app/common';
+import { DomainException, ErrorDefinition } from '@app/common';
 
 export const AUTH_ERRORS = {
   AUTH_INVALID_CREDENTIALS: { status: 401, title: 'Invalid email or password' },
-  AUTH_TOKEN_MISSING: { status: 401, title: 'A bearer access token is required' },
-  AUTH_INVALID_TOKEN: { status: 401, title: 'Invalid or expired access token' },
-  AUTH_TOKEN_REVOKED: { status: 401, title: 'Access token has been revoked' },
-  AUTH_INVALID_REFRESH_TOKEN: { status: 401, title: 'Invalid or expired refresh token' },
+  AUTH_TOKEN_MISSING: {
+    status: 401,
+    title: 'A bearer access token is required',
+    detail: 'Send an access token from auth/login as "Authorization: Bearer <token>"',
+  },
+  AUTH_INVALID_TOKEN: {
+    status: 401,
+    title: 'Invalid or expired access token',
+    detail:
+      'The access token is malformed, expired or not signed by this service; sign in or refresh',
+  },
+  AUTH_TOKEN_REVOKED: {
+    status: 401,
+    title: 'Access token has been revoked',
+    detail: 'This access token was revoked by a logout or an ended session; sign in again',
+  },
+  AUTH_INVALID_REFRESH_TOKEN: {
+    status: 401,
+    title: 'Invalid or expired refresh token',
+    detail: 'The refresh token is unknown, expired or belongs to an ended session; sign in again',
+  },
   AUTH_REFRESH_TOKEN_REUSED: {
     status: 401,
     title: 'Refresh token was already used; the session has been revoked',
@@ -54,7 +71,7 @@ export const AUTH_ERRORS = {
     status: 503,
     title: 'This service has no mail server configured, so it cannot send links by email',
   },
-} as const;
+} as const satisfies Record<string, ErrorDefinition>;
 
 export type AuthErrorCode = keyof typeof AUTH_ERRORS;
 

@@ -15,3 +15,4 @@ export * from './rate-limit/rate-limit.decorator';
 export * from './rate-limit/rate-limit.guard';
 export * from './rate-limit/rate-limit.module';
 export * from './rate-limit/rate-limiter';
+export * from './route-methods';

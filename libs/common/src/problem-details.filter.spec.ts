@@ -258,6 +258,7 @@ describe('ProblemDetailsFilter', () => {
       type: 'https://docs.faultmaven.com/problems/internal-error',
       title: 'Internal server error',
       status: 500,
+      detail: 'An unexpected error occurred; quote the request_id when you report it',
       code: 'INTERNAL_ERROR',
       request_id: REQUEST_ID,
     });

@@ -5,6 +5,7 @@ import { StoreUnavailableError } from '@app/cache';
 import { COMMON_ERRORS, CommonErrorCode, DomainException } from './domain.exception';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsDto, problemType } from './problem-details';
 import { RateLimitedException, setRateLimitHeaders } from './rate-limit/rate-limiter';
+import { allowedMethods } from './route-methods';
 
 const STATUS_CODES: Record<number, CommonErrorCode> = {
   400: 'VALIDATION_FAILED',
@@ -17,14 +18,24 @@ const STATUS_CODES: Record<number, CommonErrorCode> = {
   429: 'RATE_LIMITED',
 };
 
+/**
+ * The `type` of the error the JSON body parser's `verify` hook throws for a body that is not
+ * UTF-8 (body-parser would otherwise decode it to U+FFFD and carry on).
+ */
+export const INVALID_UTF8_BODY = 'entity.utf8.invalid';
+
 /** body-parser marks its own failures with a `type`; these are the client's fault. */
-const BODY_PARSER_ERRORS: Record<string, CommonErrorCode> = {
-  'entity.parse.failed': 'MALFORMED_JSON',
-  'entity.too.large': 'PAYLOAD_TOO_LARGE',
-  'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
-  'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
-  'request.aborted': 'VALIDATION_FAILED',
-  'parameters.too.many': 'PAYLOAD_TOO_LARGE',
+const BODY_PARSER_ERRORS: Record<string, { code: CommonErrorCode; detail?: string }> = {
+  'entity.parse.failed': { code: 'MALFORMED_JSON' },
+  [INVALID_UTF8_BODY]: { code: 'MALFORMED_JSON', detail: 'The request body is not valid UTF-8' },
+  'entity.too.large': { code: 'PAYLOAD_TOO_LARGE' },
+  'encoding.unsupported': {
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    detail: 'The Content-Encoding of the request body is not supported',
+  },
+  'charset.unsupported': { code: 'UNSUPPORTED_MEDIA_TYPE' },
+  'request.aborted': { code: 'VALIDATION_FAILED', detail: 'The request body was cut short' },
+  'parameters.too.many': { code: 'PAYLOAD_TOO_LARGE' },
 };
 
 /** Errors that mean PostgreSQL cannot be reached, as opposed to a bug in a query. */
@@ -37,9 +48,11 @@ interface Problem {
   title: string;
   detail?: string;
   errors?: ProblemDetailsDto['errors'];
+  /** The `Allow` header of a 405. */
+  allow?: string[];
 }
 
-function describe(exception: unknown): Problem | undefined {
+function describe(exception: unknown, request: Request): Problem | undefined {
   if (exception instanceof DomainException) {
     return {
       status: exception.status,
@@ -58,13 +71,26 @@ function describe(exception: unknown): Problem | undefined {
   for (const candidate of [exception, (exception as { cause?: unknown })?.cause]) {
     const bodyParserType = (candidate as { type?: unknown })?.type;
     if (typeof bodyParserType === 'string' && bodyParserType in BODY_PARSER_ERRORS) {
-      const code = BODY_PARSER_ERRORS[bodyParserType];
-      return { ...COMMON_ERRORS[code], code };
+      const { code, detail } = BODY_PARSER_ERRORS[bodyParserType];
+      return { ...COMMON_ERRORS[code], code, ...(detail ? { detail } : {}) };
     }
   }
 
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
+    if (status === 404) {
+      // No route matched the method: when one matches the path, the method is what is wrong.
+      // (A 404 thrown by a matched route has its own method among these, so stays a 404.)
+      const allow = allowedMethods(request);
+      if (allow.length > 0 && !allow.includes(request.method)) {
+        return {
+          ...COMMON_ERRORS.METHOD_NOT_ALLOWED,
+          code: 'METHOD_NOT_ALLOWED',
+          detail: `${request.method} is not allowed here; this path accepts ${allow.join(', ')}`,
+          allow,
+        };
+      }
+    }
     const code = STATUS_CODES[status];
     if (code) {
       const response = exception.getResponse();
@@ -75,11 +101,12 @@ function describe(exception: unknown): Problem | undefined {
       // Nest's own 404 ("Cannot GET /path") and its pipes' 400s ("Validation failed (uuid is
       // expected)") say what was wrong without internals; other statuses keep only the title.
       const detail = status === 404 || status === 400 ? message : undefined;
-      return { ...COMMON_ERRORS[code], code, detail };
+      return { ...COMMON_ERRORS[code], code, ...(detail ? { detail } : {}) };
     }
     // Any other client error keeps its status, with the standard reason as its title.
     if (status >= 400 && status < 500) {
-      return { status, code: `HTTP_${status}`, title: HTTP_STATUS_TEXT[status] ?? 'Client error' };
+      const title = HTTP_STATUS_TEXT[status] ?? 'Client error';
+      return { status, code: `HTTP_${status}`, title, detail: title };
     }
   }
 
@@ -132,7 +159,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   respond(exception: unknown, request: Request, response: Response): void {
     const requestId = typeof request.id === 'string' ? request.id : '';
 
-    let problem = describe(exception);
+    let problem = describe(exception, request);
     if (!problem && isDataException(exception)) {
       // Backstop for input a DTO failed to bound (a number past a column's range, text the
       // encoding refuses): the client's fault, answered without the database's words.
@@ -164,11 +191,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       type: problemType(problem.code),
       title: problem.title,
       status: problem.status,
-      ...(problem.detail ? { detail: problem.detail } : {}),
+      // Always present (RFC 9457 makes it optional; clients should not have to fall back).
+      detail: problem.detail || problem.title,
       code: problem.code,
       request_id: requestId,
       ...(problem.errors ? { errors: problem.errors } : {}),
     };
+    if (problem.allow) response.setHeader('Allow', problem.allow.join(', '));
     if (exception instanceof RateLimitedException) {
       // The limit that refused this request is the one the client must wait for.
       setRateLimitHeaders(response, exception.state);

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { COMMON_ERRORS, CommonErrorCode } from './domain.exception';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -28,8 +31,11 @@ export class ProblemDetailsDto {
   @ApiProperty({ example: 400 })
   status!: number;
 
-  @ApiPropertyOptional({ example: 'email must be an email' })
-  detail?: string;
+  @ApiProperty({
+    example: 'email must be an email',
+    description: 'A human explanation of this occurrence; always present',
+  })
+  detail!: string;
 
   @ApiProperty({ example: 'VALIDATION_FAILED', description: 'Stable machine-readable error code' })
   code!: string;
@@ -39,4 +45,32 @@ export class ProblemDetailsDto {
 
   @ApiPropertyOptional({ type: [FieldErrorDto] })
   errors?: FieldErrorDto[];
+}
+
+/**
+ * A whole HTTP/1.1 response, problem body included, for errors Node's HTTP parser meets before
+ * there is a request object (`clientError`): headers too large, a malformed request, a
+ * timeout. Nothing of the request is echoed; the request id is a fresh one.
+ */
+export function rawProblemResponse(code: CommonErrorCode): string {
+  const { status, title, detail } = COMMON_ERRORS[code];
+  const requestId = randomUUID();
+  const body = JSON.stringify({
+    type: problemType(code),
+    title,
+    status,
+    detail,
+    code,
+    request_id: requestId,
+  } satisfies ProblemDetailsDto);
+
+  return [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? title}`,
+    `Content-Type: ${PROBLEM_CONTENT_TYPE}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `X-Request-ID: ${requestId}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
 }
