@@ -77,7 +77,7 @@ describe('sessions and refresh reuse', () => {
 
       const response = await listSessions(laptop.access_token).expect(200);
 
-      const items = response.body.items as Array<Record<string, unknown>>;
+      const items = response.body.data as Array<Record<string, unknown>>;
       expect(items.map((item) => item.id).sort()).toEqual(
         [user.token, laptop.access_token, elsewhere.access_token].map(sessionOf).sort(),
       );
@@ -173,7 +173,7 @@ describe('sessions and refresh reuse', () => {
       // A new sign-in works and lists only itself.
       const fresh = await loginTo(t.server, user, organizationId);
       const sessions = await listSessions(fresh.access_token).expect(200);
-      expect(sessions.body.items).toHaveLength(1);
+      expect(sessions.body.data).toHaveLength(1);
     });
   });
 

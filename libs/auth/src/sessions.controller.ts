@@ -38,7 +38,7 @@ export class SessionsController {
   @ApiOkResponse({ type: SessionListDto })
   @ApiProblems(401, 503)
   async list(@CurrentPrincipal() principal: Principal): Promise<SessionListDto> {
-    return { items: await this.sessions.list(principal) };
+    return { data: await this.sessions.list(principal) };
   }
 
   @Authenticated()

@@ -35,8 +35,8 @@ export class SessionDto {
 }
 
 export class SessionListDto {
-  @ApiProperty({ type: [SessionDto] })
-  items!: SessionDto[];
+  @ApiProperty({ type: [SessionDto], description: 'Not paginated: a user has few sessions' })
+  data!: SessionDto[];
 }
 
 export class LogoutAllResponseDto {
