@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { API, Actor, auditEvents, bearer, createMember } from './support/admin';
-import { createOrganization } from './support/factories';
+import { createOrganization, expectProblem } from './support/factories';
 import { TestApp, startTestApp } from './support/test-app';
 
 interface RoleBody {
@@ -82,6 +82,29 @@ describe('roles and permissions', () => {
     const paged = await as(owner).get('/roles?limit=2&offset=3').expect(200);
     expect(paged.body.data.map((r: RoleBody) => r.key)).toEqual(['viewer', 'auditor']);
   });
+
+  it('reads a built-in role by its key and a custom role by its id', async () => {
+    const { owner } = await organizationWithOwner();
+    const auditor = await createRole(owner, 'auditor', ['audit:read']);
+    const listed = (await as(owner).get('/roles').expect(200)).body.data as RoleBody[];
+
+    const viewer = await as(owner).get('/roles/viewer').expect(200);
+    expect(viewer.body).toEqual(listed.find((role) => role.key === 'viewer'));
+    const custom = await as(owner).get(`/roles/${auditor.id}`).expect(200);
+    expect(custom.body).toEqual(listed.find((role) => role.key === 'auditor'));
+  });
+
+  it.each(['auditor', 'OWNER', 'not a role'])(
+    'refuses %p as a role id: neither a built-in key nor a UUID',
+    async (id) => {
+      const { owner } = await organizationWithOwner();
+      await createRole(owner, 'auditor', ['audit:read']);
+
+      const response = await as(owner).get(`/roles/${encodeURIComponent(id)}`);
+      const body = expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(body.detail).toMatch(/UUID or a built-in role key/);
+    },
+  );
 
   it('refuses roles:read to a viewer, audited', async () => {
     const { organization } = await organizationWithOwner();

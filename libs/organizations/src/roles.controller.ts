@@ -8,6 +8,7 @@ import {
   Param,
   ParseUUIDPipe,
   Patch,
+  PipeTransform,
   Post,
   Query,
 } from '@nestjs/common';
@@ -17,10 +18,19 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
+import { isUUID } from 'class-validator';
 import type { AuditContext } from '@app/audit';
-import { Actor, ApiProblems, Page, PaginationQueryDto, RequirePermission } from '@app/common';
+import {
+  Actor,
+  ApiProblems,
+  CommonException,
+  Page,
+  PaginationQueryDto,
+  RequirePermission,
+} from '@app/common';
 import type { Caller } from './caller';
 import { CurrentCaller } from './current-caller.decorator';
 import {
@@ -30,7 +40,21 @@ import {
   RoleListDto,
   UpdateRoleDto,
 } from './dto/role.dto';
+import { BUILT_IN_ROLE_KEYS, isBuiltInRole } from './permissions';
 import { RolesService } from './roles.service';
+
+/** A built-in role's key as it is, anything else as a UUID (400 otherwise). */
+class RoleIdPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (isBuiltInRole(value) || isUUID(value)) return value;
+
+    throw new CommonException(
+      'VALIDATION_FAILED',
+      `id must be a UUID or a built-in role key (${BUILT_IN_ROLE_KEYS.join(', ')})`,
+      [{ field: 'id', message: 'id must be a UUID or a built-in role key' }],
+    );
+  }
+}
 
 @ApiTags('roles')
 @ApiBearerAuth()
@@ -61,10 +85,14 @@ export class RolesController {
 
   @RequirePermission('roles:read')
   @Get('roles/:id')
-  @ApiOperation({ summary: 'Read a custom role' })
+  @ApiOperation({
+    summary: 'Read a built-in role by its key, or a custom role by its id',
+    description: `\`id\` is a custom role's UUID or a built-in key (${BUILT_IN_ROLE_KEYS.join(', ')}).`,
+  })
+  @ApiParam({ name: 'id', description: "A custom role's UUID or a built-in role's key" })
   @ApiOkResponse({ type: RoleDto })
   @ApiProblems(400, 401, 403, 404, 503)
-  get(@Param('id', ParseUUIDPipe) id: string, @CurrentCaller() caller: Caller): Promise<RoleDto> {
+  get(@Param('id', RoleIdPipe) id: string, @CurrentCaller() caller: Caller): Promise<RoleDto> {
     return this.roles.get(caller.organizationId, id);
   }
 

@@ -73,7 +73,10 @@ export class RolesService {
     return toPage([...firstPart, ...custom.map(toRoleDto)], total, query);
   }
 
+  /** A built-in role by its key, or one of the organization's custom roles by its id. */
   async get(organizationId: string, id: string): Promise<RoleDto> {
+    if (isBuiltInRole(id)) return builtInRoleDto(id);
+
     const role = await this.dataSource.getRepository(Role).findOneBy({ id, organizationId });
     if (!role) throw new OrganizationsException('ROLE_NOT_FOUND');
 
