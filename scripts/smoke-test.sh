@@ -67,8 +67,12 @@ expect_status() {
 start_service
 org_id="$(grep -o 'Organization: .*(id [0-9a-f-]*)' "$log" | head -n 1 | sed 's/.*(id \([0-9a-f-]*\)).*/\1/')"
 [ -n "$org_id" ] || fail "start-up did not print the seeded organization id"
-grep -q 'Admin password (shown only now): ' "$log" || fail "start-up did not print the admin password"
-echo "ok  seeded organization $org_id"
+# Output redirected to a file: the generated password goes to a private file, never the log.
+password_file="$data_dir/data/admin-password"
+grep -qF "Admin password: written to $password_file" "$log" || fail "start-up did not name the admin password file"
+[ "$(stat -c %a "$password_file")" = 600 ] || fail "the admin password file is not mode 0600"
+grep -qF "$(cat "$password_file")" "$log" && fail "the admin password is in the log"
+echo "ok  seeded organization $org_id (admin password in $password_file only)"
 
 # Health check
 status=$(curl -s -o "$data_dir/health.json" -w '%{http_code}' "$base/health")

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATIONS } from '@app/migrations';
@@ -51,9 +51,11 @@ describe('the built CLI on the embedded database', () => {
   });
 
   let organizationId: string;
+  let seedOutput: string;
 
   it('seeds the default organization and an admin with a generated password', async () => {
     const result = await cli('seed');
+    seedOutput = result.stdout;
 
     expect(result.code).toBe(0);
     const organization = /Organization: Default Organization \(id ([0-9a-f-]{36})\) created/.exec(
@@ -62,7 +64,17 @@ describe('the built CLI on the embedded database', () => {
     expect(organization).not.toBeNull();
     organizationId = organization![1];
     expect(result.stdout).toMatch(/Admin: +admin@faultmaven\.local created/);
-    expect(result.stdout).toMatch(/Admin password \(shown only now\): [A-Za-z0-9_-]{24}\n/);
+  });
+
+  it('writes the generated password to a private file, not to redirected output', async () => {
+    // The seed above ran with stdout to a pipe, as `npm run seed > log` would.
+    const file = join(dataDir, 'admin-password');
+    const password = readFileSync(file, 'utf8').trim();
+
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(seedOutput).toContain(`Admin password: written to ${file}`);
+    expect(seedOutput).not.toContain(password);
   });
 
   it('seeds again without changes and without printing a password', async () => {

@@ -1,9 +1,10 @@
 import { AppConfig } from '@app/config';
-import { SeedResult } from '@app/organizations';
+import { SeedResult, deliverAdminPassword } from '@app/organizations';
 
 /**
- * Tells the person who just ran `npm start` where things are. The generated admin password
- * is written here, to the terminal, exactly once, and never to the log.
+ * Tells the person who just ran `npm start` where things are. A generated admin password is
+ * shown here once when stdout is a terminal, and never logged; when stdout is redirected it
+ * goes to a mode 0600 file under DATA_DIR instead, and only the file's path is printed.
  */
 export function printStartupBanner(
   config: AppConfig,
@@ -26,7 +27,7 @@ export function printStartupBanner(
       `  Organization: ${seeded.organization.name} (id ${seeded.organization.id})`,
       `  Admin email:  ${seeded.admin.email}`,
       seeded.generatedPassword
-        ? `  Admin password (shown only now): ${seeded.generatedPassword}`
+        ? `  ${deliverAdminPassword(seeded.generatedPassword, config.dataDir)}`
         : '  Admin password: the one in ADMIN_PASSWORD',
     );
   }

@@ -9,7 +9,7 @@ import {
   loadDotenvForDevelopment,
 } from '@app/config';
 import { SecretCipher, resolveEncryptionKeys } from '@app/crypto';
-import { SeedService } from '@app/organizations';
+import { SeedService, deliverAdminPassword } from '@app/organizations';
 import {
   generateMigration,
   revertMigration,
@@ -44,7 +44,7 @@ async function seed(config: AppConfig): Promise<string> {
       `Admin:        ${result.admin.email}${result.adminCreated ? ' created' : ' already present'}`,
     ];
     if (result.generatedPassword) {
-      lines.push(`Admin password (shown only now): ${result.generatedPassword}`);
+      lines.push(deliverAdminPassword(result.generatedPassword, config.dataDir));
     }
     return lines.join('\n');
   } finally {

@@ -1,4 +1,5 @@
 export * from './access-revocation.service';
+export * from './admin-password';
 export * from './access.service';
 export * from './caller';
 export * from './invitation.entity';
