@@ -32,6 +32,8 @@ export interface ProfileMapping {
 export interface SsoFlowCarry {
   connectionId: string;
   returnUrl: string;
+  /** The client application's own `state`, handed back beside the code. */
+  clientState?: string;
 }
 
 /** Reasons a login through an identity provider is refused; audited and counted as such. */
