@@ -7,7 +7,12 @@ import {
   request as httpRequest,
 } from 'node:http';
 import { AddressInfo } from 'node:net';
-import Provider, { type Account, type InteractionResults } from 'oidc-provider';
+import Provider, {
+  type Account,
+  type Adapter,
+  type AdapterPayload,
+  type InteractionResults,
+} from 'oidc-provider';
 
 /** A user at the test identity provider; the claims go into its ID tokens and userinfo. */
 export interface OidcIdpAccount {
@@ -127,6 +132,16 @@ function buildProvider(issuer: string, options: OidcIdpOptions): Provider {
     })),
     jwks: { keys: [{ ...signingKey, kid: 'test-idp-signing', use: 'sig', alg: 'RS256' }] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
+    adapter: memoryAdapter(),
+    // Explicit, so the provider does not print a notice for each default it falls back to.
+    ttl: {
+      AccessToken: 600,
+      AuthorizationCode: 60,
+      Grant: 600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 600,
+    },
     scopes: ['openid', 'email', 'profile', 'groups'],
     claims: {
       openid: ['sub'],
@@ -146,6 +161,41 @@ function buildProvider(issuer: string, options: OidcIdpOptions): Provider {
       return { accountId: sub, claims: () => ({ ...account }) };
     },
   });
+}
+
+/**
+ * The provider's own in-memory adapter, minus its warning on every start; expiry is ignored,
+ * a test IdP lives for one test file.
+ */
+function memoryAdapter(): (name: string) => Adapter {
+  const entries = new Map<string, AdapterPayload>();
+
+  return (name) => {
+    const key = (id: string) => `${name}:${id}`;
+    const findBy = (field: 'userCode' | 'uid', value: string) =>
+      [...entries].find(
+        ([id, payload]) => id.startsWith(`${name}:`) && payload[field] === value,
+      )?.[1];
+
+    return {
+      upsert: async (id, payload) => {
+        entries.set(key(id), payload);
+      },
+      find: async (id) => entries.get(key(id)),
+      findByUserCode: async (userCode) => findBy('userCode', userCode),
+      findByUid: async (uid) => findBy('uid', uid),
+      consume: async (id) => {
+        const payload = entries.get(key(id));
+        if (payload !== undefined) payload.consumed = Math.floor(Date.now() / 1000);
+      },
+      destroy: async (id) => {
+        entries.delete(key(id));
+      },
+      revokeByGrantId: async (grantId) => {
+        for (const [id, payload] of entries) if (payload.grantId === grantId) entries.delete(id);
+      },
+    };
+  };
 }
 
 /** Logs the interaction's user in and grants what the client asked for, or refuses. */

@@ -185,7 +185,8 @@ export class OidcProtocol {
     // The token request must repeat the redirect_uri of the authorization request exactly,
     // whatever host or proxy the callback came in through.
     const currentUrl = new URL(redirectUri);
-    for (const [name, value] of callbackUrl.searchParams) currentUrl.searchParams.append(name, value);
+    for (const [name, value] of callbackUrl.searchParams)
+      currentUrl.searchParams.append(name, value);
 
     try {
       const tokens = await oidc.authorizationCodeGrant(configuration, currentUrl, {
@@ -278,7 +279,6 @@ export class OidcProtocol {
     const execute = [oidc.enableNonRepudiationChecks];
     // Reached only for an issuer validateIssuerUrl let through: loopback, when allowed. The
     // function itself must be passed: discovery looks for it to allow its own request.
-    // eslint-disable-next-line @typescript-eslint/no-deprecated -- deprecated only as a warning sign
     if (issuer.protocol === 'http:') execute.push(oidc.allowInsecureRequests);
     const configuration = await oidc.discovery(
       issuer,
@@ -316,9 +316,7 @@ function hashState(state: string): string {
 }
 
 function scopeOf(scopes: string[]): string {
-  return [...new Set(['openid', ...scopes.map((scope) => scope.trim()).filter(Boolean)])].join(
-    ' ',
-  );
+  return [...new Set(['openid', ...scopes.map((scope) => scope.trim()).filter(Boolean)])].join(' ');
 }
 
 function failureReason(error: unknown): SsoFailureReason {
@@ -351,11 +349,11 @@ function comparedClaim(error: oidc.ClientError): unknown {
 function toProfile(settings: OidcConnectionSettings, claims: Claims): ExternalProfile | null {
   const mapping = settings.claimMapping;
   const email = nonEmptyString(claims[mapping.email ?? DEFAULT_CLAIMS.email]);
-  const subject = nonEmptyString(claims.sub);
-  if (email === null || subject === null) return null;
+  if (email === null) return null;
 
   return {
-    subject,
+    // openid-client refuses an ID token without a string `sub`.
+    subject: String(claims.sub),
     email,
     emailVerified: claims.email_verified === true,
     firstName: nonEmptyString(claims[mapping.first_name ?? DEFAULT_CLAIMS.first_name]),
