@@ -57,6 +57,7 @@ export const SSO_FAILURE_REASONS = {
   provider_error: 'identity provider returned an error',
   provider_unreachable: 'identity provider unreachable',
   missing_email: 'no email in the asserted profile',
+  insecure_issuer: 'identity provider issuer not served over https',
 } as const;
 
 export type SsoFailureReason = keyof typeof SSO_FAILURE_REASONS;
