@@ -26,6 +26,7 @@ import {
   UpdateSsoConnectionDto,
 } from './dto/sso-connection-input.dto';
 import { SsoConnectionDto } from './dto/sso-connection.dto';
+import { InvalidIssuerUrlError, validateIssuerUrl } from './oidc/issuer-url';
 import { SamlMetadataError, parseIdpMetadata } from './saml/saml-protocol';
 import { SsoConnection, SsoConnectionDomain } from './sso-connection.entity';
 import type {
@@ -472,7 +473,8 @@ export class SsoConnectionsService {
     }
     this.checkIssuer(issuer!);
 
-    connection.oidcIssuer = issuer!.replace(/\/+$/, '');
+    // Kept exactly as given: discovery compares it with the provider's own issuer string.
+    connection.oidcIssuer = issuer!;
     connection.oidcClientId = clientId;
     if (input.client_secret !== undefined) {
       connection.oidcClientSecret = this.cipher.encrypt(
@@ -488,11 +490,12 @@ export class SsoConnectionsService {
 
   /** HTTPS only; plain HTTP only on a loopback address outside production (development, tests). */
   private checkIssuer(issuer: string): void {
-    const url = new URL(issuer);
-    if (url.protocol === 'https:') return;
-    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-    if (url.protocol === 'http:' && loopback && this.config.sso.allowHttpLoopbackIssuers) return;
-    throw new SsoException('SSO_CONNECTION_INVALID', 'oidc.issuer must be an https URL');
+    try {
+      validateIssuerUrl(issuer, this.config.sso);
+    } catch (error) {
+      if (!(error instanceof InvalidIssuerUrlError)) throw error;
+      throw new SsoException('SSO_CONNECTION_INVALID', `oidc.issuer: ${error.message}`);
+    }
   }
 
   private toDto(connection: SsoConnection): SsoConnectionDto {
