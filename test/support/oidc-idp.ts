@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, JsonWebKey, randomBytes } from 'node:crypto';
 import {
   IncomingMessage,
   Server,
@@ -7,6 +7,7 @@ import {
   request as httpRequest,
 } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { SignJWT } from 'jose';
 import Provider, {
   type Account,
   type Adapter,
@@ -63,12 +64,15 @@ export interface OidcIdp {
    * an attacker in the middle would; `null` stops rewriting.
    */
   rewriteTokenResponses(rewrite: TokenResponseRewrite | null): void;
+  /** Signs claims with the provider's own key (RS256, its key id): a genuine-looking token. */
+  sign(claims: Record<string, unknown>): Promise<string>;
   stop(): Promise<void>;
 }
 
 const INTERACTION_PATH = '/interaction/';
 const TOKEN_PATH = '/token';
 const MAX_REDIRECTS = 10;
+const SIGNING_KEY_ID = 'test-idp-signing';
 
 /**
  * Starts oidc-provider behind a small forwarding server. The forwarder holds the issuer's
@@ -80,7 +84,10 @@ export async function startOidcIdp(options: OidcIdpOptions): Promise<OidcIdp> {
   const front = createServer();
   const frontPort = await listen(front);
   const issuer = `http://127.0.0.1:${frontPort}`;
-  const provider = buildProvider(issuer, options);
+  const signingKey: JsonWebKey = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+  }).privateKey.export({ format: 'jwk' });
+  const provider = buildProvider(issuer, options, signingKey);
   const providerCallback = provider.callback();
 
   const back = createServer((req, res) => {
@@ -111,17 +118,18 @@ export async function startOidcIdp(options: OidcIdpOptions): Promise<OidcIdp> {
     rewriteTokenResponses: (next) => {
       rewrite = next;
     },
+    sign: async (claims) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'RS256', kid: SIGNING_KEY_ID })
+        .sign(createPrivateKey({ key: signingKey, format: 'jwk' })),
     stop: async () => {
       await Promise.all([close(front), close(back)]);
     },
   };
 }
 
-function buildProvider(issuer: string, options: OidcIdpOptions): Provider {
+function buildProvider(issuer: string, options: OidcIdpOptions, signingKey: JsonWebKey): Provider {
   const accounts = new Map(options.accounts.map((account) => [account.sub, account]));
-  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
-    format: 'jwk',
-  });
 
   return new Provider(issuer, {
     clients: options.clients.map((client) => ({
@@ -130,7 +138,7 @@ function buildProvider(issuer: string, options: OidcIdpOptions): Provider {
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     })),
-    jwks: { keys: [{ ...signingKey, kid: 'test-idp-signing', use: 'sig', alg: 'RS256' }] },
+    jwks: { keys: [{ ...signingKey, kid: SIGNING_KEY_ID, use: 'sig', alg: 'RS256' }] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     adapter: memoryAdapter(),
     // Explicit, so the provider does not print a notice for each default it falls back to.

@@ -357,6 +357,49 @@ describe('OidcProtocol against a real OpenID provider', () => {
     });
   });
 
+  /**
+   * Finishes a login whose token response carries an ID token signed with the provider's own
+   * key, for this login's nonce, with the times `times(now)` gives.
+   */
+  const finishWithProviderSignedToken = async (
+    times: (now: number) => { iat: number; exp: number },
+  ) => {
+    const settings = connectionA(idp.issuer);
+    const url = await startLogin(settings, REDIRECT_A);
+    const callback = await idp.authorize(url, 'ada');
+    const now = Math.floor(Date.now() / 1000);
+    replaceIdToken(
+      await idp.sign({
+        iss: idp.issuer,
+        aud: CLIENT_A.client_id,
+        sub: 'ada',
+        email: 'ada@example.com',
+        nonce: new URL(url).searchParams.get('nonce'),
+        ...times(now),
+      }),
+    );
+
+    return protocol.finish(settings, REDIRECT_A, callback);
+  };
+
+  it('accepts an ID token the provider signed with times inside the clock skew', async () => {
+    await expect(
+      finishWithProviderSignedToken((now) => ({ iat: now + 20, exp: now - 20 })),
+    ).resolves.toMatchObject({ profile: { subject: 'ada' } });
+  });
+
+  it.each([
+    [
+      'issued in the future beyond the clock skew',
+      (now: number) => ({ iat: now + 120, exp: now + 600 }),
+    ],
+    ['expired beyond the clock skew', (now: number) => ({ iat: now - 600, exp: now - 120 })],
+  ])('refuses an ID token %s', async (_case, times) => {
+    await expect(finishWithProviderSignedToken(times)).rejects.toMatchObject({
+      reason: 'token_invalid',
+    });
+  });
+
   it('refuses a plain http issuer when loopback issuers are not allowed', async () => {
     const strict = new OidcProtocol(store, { ...OPTIONS, allowHttpLoopbackIssuers: false });
 

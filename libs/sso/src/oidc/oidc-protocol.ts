@@ -197,6 +197,11 @@ export class OidcProtocol {
       });
       const idToken = tokens.claims();
       if (idToken === undefined) throw new SsoProtocolError('token_invalid');
+      // openid-client checks `exp` against the tolerance but `iat` only for presence; a token
+      // stamped in the future comes from a provider clock or key that cannot be trusted.
+      if (idToken.iat > Date.now() / 1000 + this.options.clockSkewSeconds) {
+        throw new SsoProtocolError('token_invalid');
+      }
       const emailClaim = settings.claimMapping.email ?? DEFAULT_CLAIMS.email;
       if (nonEmptyString(idToken[emailClaim]) !== null) return idToken;
 
