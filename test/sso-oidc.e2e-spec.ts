@@ -1,5 +1,11 @@
 import request from 'supertest';
-import { API, createOrganization, expectProblem, uniqueDomain, uniqueSuffix } from './support/factories';
+import {
+  API,
+  createOrganization,
+  expectProblem,
+  uniqueDomain,
+  uniqueSuffix,
+} from './support/factories';
 import { OidcIdp, startOidcIdp } from './support/oidc-idp';
 import { SignedInUser, bearer, orgAdmin } from './support/org-admin';
 import {

@@ -27,7 +27,10 @@ export function toPemCertificate(input: string, field: string): string {
         .replace(/\s+/g, '')
     : trimmed.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-    throw new SsoException('SSO_INVALID_CERTIFICATE', `${field} is not a PEM or base64 certificate`);
+    throw new SsoException(
+      'SSO_INVALID_CERTIFICATE',
+      `${field} is not a PEM or base64 certificate`,
+    );
   }
   const pem = `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n`;
   parse(pem, field);

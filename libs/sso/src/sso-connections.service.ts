@@ -41,7 +41,10 @@ const DEFAULT_OIDC_SCOPES = ['openid', 'email', 'profile'];
 const UNIQUE_VIOLATION = '23505';
 
 /** The ciphertext context of a connection's secret: a ciphertext moved to another row fails. */
-export function secretContext(connectionId: string, field: 'sp_private_key' | 'client_secret'): string {
+export function secretContext(
+  connectionId: string,
+  field: 'sp_private_key' | 'client_secret',
+): string {
   return `sso-connection:${connectionId}:${field}`;
 }
 
@@ -130,7 +133,12 @@ export class SsoConnectionsService {
         connection.defaultRole = input.default_role;
       }
       this.applyProtocolSettings(connection, input, false);
-      const { domains: _domains, createdAt: _created, updatedAt: _updated, ...columns } = connection;
+      const {
+        domains: _domains,
+        createdAt: _created,
+        updatedAt: _updated,
+        ...columns
+      } = connection;
       await manager.getRepository(SsoConnection).update({ id }, columns);
       if (input.domains) await this.replaceDomains(manager, id, input.domains);
       await this.audit.record(manager, actor, {

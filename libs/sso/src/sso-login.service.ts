@@ -289,8 +289,13 @@ export class SsoLoginService {
       if (!profile.emailVerified) throw new ProvisioningRefused('email_not_verified');
       await this.checkExistingMember(manager, existing, organizationId, false);
       await this.updateProfile(manager, existing, profile);
-      await identities.insert({ connectionId: connection.id, userId: existing.id, subject: profile.subject });
-      if (existing.emailVerifiedAt === null) await this.users.markEmailVerified(existing.id, manager);
+      await identities.insert({
+        connectionId: connection.id,
+        userId: existing.id,
+        subject: profile.subject,
+      });
+      if (existing.emailVerifiedAt === null)
+        await this.users.markEmailVerified(existing.id, manager);
       await this.audit.record(manager, actor, {
         action: 'sso.identity_linked',
         outcome: 'success',
@@ -331,7 +336,11 @@ export class SsoLoginService {
       userId: user.id,
       roles: [connection.defaultRole],
     });
-    await identities.insert({ connectionId: connection.id, userId: user.id, subject: profile.subject });
+    await identities.insert({
+      connectionId: connection.id,
+      userId: user.id,
+      subject: profile.subject,
+    });
     await this.audit.record(manager, actor, {
       action: 'sso.user_provisioned',
       outcome: 'success',

@@ -86,7 +86,10 @@ export class SsoController {
     @Param('id', ParseUUIDPipe) id: string,
     @Query() query: SsoLoginQueryDto,
   ): Promise<RedirectAnswer> {
-    return { url: await this.login.start(id, 'saml', query.return_url, query.state), statusCode: 302 };
+    return {
+      url: await this.login.start(id, 'saml', query.return_url, query.state),
+      statusCode: 302,
+    };
   }
 
   @Post('saml/:id/acs')
@@ -131,7 +134,10 @@ export class SsoController {
     @Param('id', ParseUUIDPipe) id: string,
     @Query() query: SsoLoginQueryDto,
   ): Promise<RedirectAnswer> {
-    return { url: await this.login.start(id, 'oidc', query.return_url, query.state), statusCode: 302 };
+    return {
+      url: await this.login.start(id, 'oidc', query.return_url, query.state),
+      statusCode: 302,
+    };
   }
 
   @Get('oidc/:id/callback')
