@@ -1,0 +1,3 @@
+export * from './sso-protocol';
+export * from './saml/saml-protocol';
+export * from './saml/saml-metadata';
