@@ -3,10 +3,7 @@ import { inflateRawSync } from 'node:zlib';
 import { DOMParser } from '@xmldom/xmldom';
 import * as samlify from 'samlify';
 import { generate } from 'selfsigned';
-import type {
-  SamlConnectionSettings,
-  ServiceProviderEndpoints,
-} from '../../libs/sso/src/sso-protocol';
+import type { SamlConnectionSettings, ServiceProviderEndpoints } from '@app/sso';
 
 /**
  * A real SAML 2.0 identity provider (samlify in IdP mode) with its own key and certificate,

@@ -27,7 +27,7 @@ import {
 } from './dto/sso-connection-input.dto';
 import { SsoConnectionDto } from './dto/sso-connection.dto';
 import { InvalidIssuerUrlError, validateIssuerUrl } from './oidc/issuer-url';
-import { SamlMetadataError, parseIdpMetadata } from './saml/saml-protocol';
+import { SamlMetadataError, parseIdpMetadata } from './saml/saml-metadata';
 import { SsoConnection, SsoConnectionDomain } from './sso-connection.entity';
 import type {
   OidcConnectionSettings,
@@ -133,13 +133,7 @@ export class SsoConnectionsService {
         connection.defaultRole = input.default_role;
       }
       this.applyProtocolSettings(connection, input, false);
-      const {
-        domains: _domains,
-        createdAt: _created,
-        updatedAt: _updated,
-        ...columns
-      } = connection;
-      await manager.getRepository(SsoConnection).update({ id }, columns);
+      await manager.getRepository(SsoConnection).save(connection);
       if (input.domains) await this.replaceDomains(manager, id, input.domains);
       await this.audit.record(manager, actor, {
         action: 'sso_connection.updated',
@@ -581,7 +575,7 @@ function importMetadata(xml: string): ReturnType<typeof parseIdpMetadata> {
 function mapping(input: ProfileMappingDto): ProfileMapping {
   return Object.fromEntries(
     Object.entries(input).filter(([, value]) => typeof value === 'string'),
-  ) as ProfileMapping;
+  );
 }
 
 function withOpenId(scopes: string[]): string[] {
