@@ -65,7 +65,7 @@ const NOT_WALKED: Record<string, string> = {
   [`POST /${API_PREFIX}/sso/discover`]:
     'public by design: answers which connection serves an email domain (sso-connections tests)',
   [`GET /${API_PREFIX}/sso/saml/{id}/metadata`]:
-    "public by design: the service provider metadata an identity provider is given",
+    'public by design: the service provider metadata an identity provider is given',
   [`GET /${API_PREFIX}/sso/saml/{id}/login`]:
     "public: the browser's start of a SAML login; a return URL outside the connection's " +
     'organization is refused (sso-saml tests)',

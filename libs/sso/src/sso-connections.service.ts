@@ -573,9 +573,7 @@ function importMetadata(xml: string): ReturnType<typeof parseIdpMetadata> {
 }
 
 function mapping(input: ProfileMappingDto): ProfileMapping {
-  return Object.fromEntries(
-    Object.entries(input).filter(([, value]) => typeof value === 'string'),
-  );
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => typeof value === 'string'));
 }
 
 function withOpenId(scopes: string[]): string[] {
