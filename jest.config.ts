@@ -23,6 +23,7 @@ const libs = [
   'mail',
   'observability',
   'organizations',
+  'sso',
   'teams',
   'users',
 ];

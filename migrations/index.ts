@@ -3,6 +3,7 @@ import { AddTenancyAndAudit1764800000000 } from './1764800000000-AddTenancyAndAu
 import { AddMfa1764820000000 } from './1764820000000-AddMfa';
 import { AddRefreshTokenSuccessor1764830000000 } from './1764830000000-AddRefreshTokenSuccessor';
 import { AddAccountTokens1764840000000 } from './1764840000000-AddAccountTokens';
+import { AddSsoConnections1764850000000 } from './1764850000000-AddSsoConnections';
 
 /**
  * Every migration, oldest first. `npm run migration:generate` writes new files here; add each
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   AddMfa1764820000000,
   AddRefreshTokenSuccessor1764830000000,
   AddAccountTokens1764840000000,
+  AddSsoConnections1764850000000,
 ];

@@ -16,6 +16,10 @@ interface Document {
 
 const PUBLIC_OPERATIONS = [
   'GET /.well-known/jwks.json',
+  'GET /api/v1/enterprise/sso/oidc/{id}/callback',
+  'GET /api/v1/enterprise/sso/oidc/{id}/login',
+  'GET /api/v1/enterprise/sso/saml/{id}/login',
+  'GET /api/v1/enterprise/sso/saml/{id}/metadata',
   'GET /health',
   'GET /health/live',
   'GET /health/ready',
@@ -27,6 +31,9 @@ const PUBLIC_OPERATIONS = [
   'POST /api/v1/enterprise/auth/password/reset',
   'POST /api/v1/enterprise/auth/refresh',
   'POST /api/v1/enterprise/auth/register',
+  'POST /api/v1/enterprise/auth/sso/exchange',
+  'POST /api/v1/enterprise/sso/discover',
+  'POST /api/v1/enterprise/sso/saml/{id}/acs',
 ];
 
 describe('OpenAPI document', () => {

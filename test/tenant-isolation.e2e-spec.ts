@@ -37,7 +37,8 @@ type Kind =
   | 'invitation'
   | 'token'
   | 'email'
-  | 'session';
+  | 'session'
+  | 'ssoConnection';
 
 /** An organization with a resource of every kind, and its owner signed in. */
 interface Tenant {
@@ -59,6 +60,22 @@ const NOT_WALKED: Record<string, string> = {
     "self-service without input: it would only end the walker's own session",
   [`POST /${API_PREFIX}/auth/logout-all`]:
     "self-service without input: it would only end the walker's own sessions (and stop the walk)",
+  [`POST /${API_PREFIX}/auth/sso/exchange`]:
+    'public: takes only a one-time code that the browser brought back (sso-*.e2e-spec)',
+  [`POST /${API_PREFIX}/sso/discover`]:
+    'public by design: answers which connection serves an email domain (sso-connections tests)',
+  [`GET /${API_PREFIX}/sso/saml/{id}/metadata`]:
+    'public by design: the service provider metadata an identity provider is given',
+  [`GET /${API_PREFIX}/sso/saml/{id}/login`]:
+    "public: the browser's start of a SAML login; a return URL outside the connection's " +
+    'organization is refused (sso-saml tests)',
+  [`POST /${API_PREFIX}/sso/saml/{id}/acs`]:
+    "public: only a response signed by the connection's own identity provider passes " +
+    '(sso-saml tests)',
+  [`GET /${API_PREFIX}/sso/oidc/{id}/login`]:
+    "public: the browser's start of an OIDC login (sso-oidc tests)",
+  [`GET /${API_PREFIX}/sso/oidc/{id}/callback`]:
+    'public: only a state this service issued for the connection passes (sso-oidc tests)',
 };
 
 /** `{id}` after these path segments names a resource of this kind. */
@@ -69,6 +86,7 @@ const PATH_ID_KINDS: Record<string, Kind> = {
   invitations: 'invitation',
   members: 'user',
   sessions: 'session',
+  connections: 'ssoConnection',
 };
 
 /** Path parameters, body fields and query filters that refer to something of an organization. */
@@ -87,6 +105,7 @@ const REFERENCES: Record<string, Kind> = {
   token: 'token',
   invitation_token: 'token',
   search: 'email',
+  default_role: 'roleKey',
 };
 
 /** The session id (`sid`) an access token belongs to. */
@@ -111,6 +130,7 @@ function unknownValue(kind: Kind): string {
     case 'role':
     case 'invitation':
     case 'session':
+    case 'ssoConnection':
       return randomUUID();
   }
 }
@@ -335,6 +355,20 @@ describe('tenant isolation', () => {
         team_ids: [team.body.id],
       })
       .expect(201);
+    const connection = await call()
+      .post(`${API}/sso/connections`)
+      .set(as(owner))
+      .send({
+        name: `${label} IdP ${suffix}`,
+        protocol: 'oidc',
+        domains: [`sso-${domain}`],
+        oidc: {
+          issuer: `https://${label}-${suffix}.idp.example.com`,
+          client_id: `${label}-client-${suffix}`,
+          client_secret: `${label}-secret-${suffix}`,
+        },
+      })
+      .expect(201);
 
     return {
       owner,
@@ -348,6 +382,7 @@ describe('tenant isolation', () => {
         token: invitation.body.token,
         email: member.email,
         session: sessionOf(member.token),
+        ssoConnection: connection.body.id,
       },
       secrets: [
         organization.id,
@@ -368,6 +403,10 @@ describe('tenant isolation', () => {
         invitation.body.token,
         sessionOf(member.token),
         domain,
+        connection.body.id,
+        connection.body.name,
+        `${label}-client-${suffix}`,
+        `${label}-secret-${suffix}`,
       ],
     };
   }
@@ -389,6 +428,11 @@ describe('tenant isolation', () => {
                          WHERE i.organization_id = $1),
          'sessions', (SELECT json_agg(s ORDER BY s.id) FROM sessions s
                       WHERE s.organization_id = $1),
+         'sso_connections', (SELECT json_agg(c ORDER BY c.id) FROM sso_connections c
+                             WHERE c.organization_id = $1),
+         'sso_connection_domains', (SELECT json_agg(d ORDER BY d.domain)
+                                    FROM sso_connection_domains d JOIN sso_connections c
+                                      ON c.id = d.connection_id WHERE c.organization_id = $1),
          'audit_events', (SELECT count(*) FROM audit_events e WHERE e.organization_id = $1)
        ) AS snapshot`,
       [organizationId],

@@ -14,6 +14,7 @@ import {
   OrganizationsAdminModule,
   OrganizationsModule,
 } from '@app/organizations';
+import { SsoModule } from '@app/sso';
 import { TeamsModule } from '@app/teams';
 import { UsersModule } from '@app/users';
 import { StartupSeeder } from './startup-seeder';
@@ -43,6 +44,8 @@ export class AppModule {
         OrganizationsAdminModule,
         // Off, the team routes are not mounted at all: 404 and absent from the OpenAPI document.
         ...(config.features.teams ? [TeamsModule] : []),
+        // Off, the SSO routes are not mounted either; password login ignores require_sso.
+        ...(config.features.sso ? [SsoModule] : []),
         HealthModule,
         // Without audit logging the routes do not exist at all (404, absent from OpenAPI);
         // the writer above stays, as a no-op, for the features that call it.

@@ -1,6 +1,7 @@
 import { AuditChainHead, AuditEvent } from '@app/audit';
 import { AccountToken, RecoveryCode, RefreshToken, Session, TotpFactor } from '@app/auth';
 import { Invitation, Membership, Organization, Role } from '@app/organizations';
+import { SsoConnection, SsoConnectionDomain, SsoIdentity } from '@app/sso';
 import { Team, TeamMember } from '@app/teams';
 import { User } from '@app/users';
 
@@ -21,6 +22,9 @@ export const ENTITIES = [
   TotpFactor,
   RecoveryCode,
   AccountToken,
+  SsoConnection,
+  SsoConnectionDomain,
+  SsoIdentity,
   AuditEvent,
   AuditChainHead,
 ];

@@ -10,6 +10,7 @@ import {
 } from '@app/config';
 import { SecretCipher, resolveEncryptionKeys } from '@app/crypto';
 import { SeedService, deliverAdminPassword } from '@app/organizations';
+import { reencryptSsoSecrets } from '@app/sso';
 import {
   generateMigration,
   revertMigration,
@@ -69,18 +70,21 @@ async function purgeAudit(config: AppConfig): Promise<string> {
 
 async function rotateEncryption(config: AppConfig): Promise<string> {
   const cipher = new SecretCipher(resolveEncryptionKeys(config));
-  // TODO: SSO client secrets join this command when SSO connections are stored (later issue).
-  const result = await withDataSource(config, (dataSource) =>
-    reencryptTotpSecrets(dataSource, cipher),
-  );
+  const [totp, sso] = await withDataSource(config, async (dataSource) => [
+    await reencryptTotpSecrets(dataSource, cipher),
+    await reencryptSsoSecrets(dataSource, cipher),
+  ]);
 
   const lines = [
-    `TOTP secrets: ${result.reencrypted} of ${result.checked} re-encrypted ` +
+    `TOTP secrets: ${totp.reencrypted} of ${totp.checked} re-encrypted ` +
+      `with key ${cipher.currentKeyId}`,
+    `SSO connections with secrets: ${sso.reencrypted} of ${sso.checked} re-encrypted ` +
       `with key ${cipher.currentKeyId}`,
   ];
-  if (result.undecryptable > 0) {
+  const undecryptable = totp.undecryptable + sso.undecryptable;
+  if (undecryptable > 0) {
     lines.push(
-      `${result.undecryptable} could not be decrypted with any configured key and were left ` +
+      `${undecryptable} could not be decrypted with any configured key and were left ` +
         'as they are: keep the key that made them in ENCRYPTION_KEYS',
     );
   }

@@ -44,6 +44,10 @@ export const AUTH_ERRORS = {
     status: 404,
     title: 'This service signs with a shared secret and publishes no public keys',
   },
+  AUTH_SSO_REQUIRED: {
+    status: 403,
+    title: 'This organization requires single sign-on for your email domain',
+  },
   AUTH_ORGANIZATION_FULL: { status: 409, title: 'The organization has reached its user limit' },
   AUTH_PERMISSION_DENIED: { status: 403, title: 'You do not have permission for this action' },
   AUTH_EMAIL_NOT_VERIFIED: {

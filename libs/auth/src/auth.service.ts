@@ -27,7 +27,7 @@ import { TokenResponseDto } from './dto/token-response.dto';
 import { UserProfileDto } from './dto/user-profile.dto';
 import { EmailVerificationService } from './email-verification.service';
 import { MfaChallengeResponseDto } from './mfa/dto/mfa.dto';
-import { MfaChallenges } from './mfa/mfa-challenges';
+import { FirstFactor, MfaChallenges } from './mfa/mfa-challenges';
 import { MfaException } from './mfa/mfa.exception';
 import { mfaEnrollmentRequired } from './mfa/mfa-policy';
 import { MfaService, SecondFactorMethod } from './mfa/mfa.service';
@@ -75,6 +75,10 @@ export class AuthService {
     const organization = await this.organizations.findById(input.organization_id);
     if (!organization) throw new OrganizationsException('ORGANIZATION_NOT_FOUND');
     this.checkRegistrationPolicy(organization, email);
+    // Such an account could never sign in with its password: it comes through SSO instead.
+    if (await this.ssoRequired(email, organization.id)) {
+      throw new AuthException('AUTH_SSO_REQUIRED');
+    }
     if (await this.users.findByEmailWithPassword(email)) {
       throw new UsersException('USER_EMAIL_TAKEN');
     }
@@ -211,6 +215,14 @@ export class AuthService {
     }
 
     const membership = await this.chooseMembership(user.id, input.organization_id);
+    if (await this.ssoRequired(user.email, membership.organizationId)) {
+      this.logger.warn({ event: 'login_denied_sso_required', user_id: user.id });
+      await this.recordFailedLogin(actor, user.id, membership.organizationId, {
+        reason: 'sso_required',
+        locked: false,
+      });
+      throw new AuthException('AUTH_SSO_REQUIRED');
+    }
     // The second factor sits between the password (and membership) and the session: with
     // MFA, or when the organization requires it of this role, no session opens here.
     const challenge = await this.secondFactorChallenge(user.id, membership, actor);
@@ -271,18 +283,22 @@ export class AuthService {
       throw new MfaException('MFA_INVALID_CODE');
     }
 
-    return this.completeLogin(user.id, membership, actor, { method: 'password', mfa: method });
+    return this.completeLogin(user.id, membership, actor, {
+      method: challenge.firstFactor,
+      mfa: method,
+    });
   }
 
   /**
-   * The MFA step of a login whose password and membership are established: a challenge when
-   * the account has MFA, an enrolment token when the organization requires MFA of the role
-   * and the user has none, else null (no second factor).
+   * The MFA step of a login whose first factor (password or SSO) and membership are
+   * established: a challenge when the account has MFA, an enrolment token when the
+   * organization requires MFA of the role and the user has none, else null (no second factor).
    */
   private async secondFactorChallenge(
     userId: string,
     membership: Membership,
     actor: AuditContext,
+    firstFactor: FirstFactor = 'password',
   ): Promise<MfaChallengeResponseDto | null> {
     const enabled = await this.mfa.isEnabled(userId);
     const kind = enabled
@@ -297,6 +313,7 @@ export class AuthService {
       userId,
       membership.organizationId,
       actor.userAgent,
+      firstFactor,
     );
     await this.dataSource.transaction((manager) =>
       this.audit.record(manager, actor, {
@@ -306,7 +323,7 @@ export class AuthService {
         actorUserId: userId,
         targetType: 'user',
         targetId: userId,
-        details: { kind },
+        details: { kind, first_factor: firstFactor },
       }),
     );
     this.logger.log({ event: 'mfa_challenged', user_id: userId, kind });
@@ -331,20 +348,46 @@ export class AuthService {
     return mfaEnrollmentRequired(organization, membership, false);
   }
 
-  // TODO: the SSO exchange (a later issue) must open its session through the same
-  // secondFactorChallenge step, unless the identity provider vouches for MFA, so that no
-  // route gives tokens to a user with MFA or an admin of a require_mfa organization without it.
+  /**
+   * The last step of a single sign-on: the SSO flow established who the user is and that
+   * they may enter the organization; the same second-factor step as a password login
+   * follows, so SSO gives no tokens to a user with MFA, or to an admin of a require_mfa
+   * organization without it, before the code.
+   */
+  async loginWithSso(
+    userId: string,
+    organizationId: string,
+    actor: AuditContext,
+    sso: { connection_id: string; protocol: string },
+  ): Promise<TokenResponseDto | MfaChallengeResponseDto> {
+    const [user, membership] = await Promise.all([
+      this.users.findById(userId),
+      this.organizations.findActiveMembership(userId, organizationId),
+    ]);
+    if (!user?.isActive || !membership) throw new AuthException('AUTH_ORGANIZATION_ACCESS_DENIED');
+
+    const challenge = await this.secondFactorChallenge(user.id, membership, actor, 'sso');
+    if (challenge) return challenge;
+
+    return this.completeLogin(user.id, membership, actor, { method: 'sso', ...sso });
+  }
+
   private async completeLogin(
     userId: string,
     membership: Membership,
     actor: AuditContext,
-    details: { method: 'password'; mfa?: SecondFactorMethod },
+    details: {
+      method: FirstFactor;
+      mfa?: SecondFactorMethod;
+      connection_id?: string;
+      protocol?: string;
+    },
   ): Promise<TokenResponseDto> {
     const response = await this.dataSource.transaction(async (manager) => {
       await this.users.recordLogin(userId, manager);
       await this.organizations.markUsed(manager, membership.id);
 
-      const tokens = await this.openSession(manager, userId, membership, actor);
+      const tokens = await this.openSession(manager, userId, membership, actor, details.method);
       await this.audit.record(manager, actor, {
         action: 'auth.login',
         outcome: 'success',
@@ -413,6 +456,14 @@ export class AuthService {
       );
       if (!user?.isActive || !membership) {
         await this.revokeSessionRow(manager, session.id, 'access_lost');
+        return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN', sessionId: session.id };
+      }
+      // An organization that turned require_sso on after this password session opened.
+      if (
+        session.authMethod !== 'sso' &&
+        (await this.ssoRequired(user.email, session.organizationId, manager))
+      ) {
+        await this.revokeSessionRow(manager, session.id, 'sso_required');
         return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN', sessionId: session.id };
       }
       // An organization that turned require_mfa on after this session opened: its admins
@@ -543,6 +594,12 @@ export class AuthService {
       throw new AuthException('AUTH_ORGANIZATION_ACCESS_DENIED');
     }
 
+    // The identity provider of another organization does not vouch for this one.
+    if (await this.ssoRequired(user.email, organizationId)) {
+      await this.recordSwitchDenied(principal, organizationId, actor, 'sso_required');
+      throw new AuthException('AUTH_SSO_REQUIRED');
+    }
+
     // The current session passed this user's own second factor, if any; an organization
     // that requires MFA of the role still refuses a user who has none.
     if (await this.enrollmentRequired(membership, await this.mfa.isEnabled(user.id))) {
@@ -578,7 +635,7 @@ export class AuthService {
     principal: Principal,
     organizationId: string,
     actor: AuditContext,
-    reason: 'no_active_membership' | 'mfa_enrollment_required',
+    reason: 'no_active_membership' | 'mfa_enrollment_required' | 'sso_required',
   ): Promise<void> {
     this.logger.warn({
       event: 'organization_switch_denied',
@@ -617,7 +674,7 @@ export class AuthService {
     userId: string | null,
     requestedOrganizationId: string | undefined,
     outcome: {
-      reason: 'invalid_credentials' | 'account_locked' | 'email_not_verified';
+      reason: 'invalid_credentials' | 'account_locked' | 'email_not_verified' | 'sso_required';
       locked: boolean;
     },
   ): Promise<void> {
@@ -631,7 +688,9 @@ export class AuthService {
     await this.dataSource.transaction(async (manager) => {
       await this.audit.record(manager, actor, {
         action: 'auth.login',
-        outcome: outcome.reason === 'email_not_verified' ? 'denied' : 'failure',
+        outcome: ['email_not_verified', 'sso_required'].includes(outcome.reason)
+          ? 'denied'
+          : 'failure',
         organizationId,
         actorUserId: userId,
         details: { method: 'password', reason: outcome.reason },
@@ -651,6 +710,31 @@ export class AuthService {
       });
     });
     if (outcome.locked) this.logger.warn({ event: 'account_locked', user_id: userId });
+  }
+
+  /**
+   * True when the organization requires SSO and one of its enabled SSO connections serves
+   * the email's domain: such a user signs in through the identity provider, never with a
+   * password. Read with SQL because the SSO feature sits above this one.
+   */
+  private async ssoRequired(
+    email: string,
+    organizationId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<boolean> {
+    if (!this.config.features.sso) return false;
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    const rows = await manager.query<unknown[]>(
+      `SELECT 1
+         FROM organizations o
+         JOIN sso_connections c ON c.organization_id = o.id AND c.enabled
+         JOIN sso_connection_domains d ON d.connection_id = c.id AND d.domain = $2
+        WHERE o.id = $1 AND o.require_sso
+        LIMIT 1`,
+      [organizationId, domain],
+    );
+
+    return rows.length > 0;
   }
 
   private checkRegistrationPolicy(organization: Organization, email: string): void {
@@ -704,6 +788,7 @@ export class AuthService {
     userId: string,
     membership: Membership,
     actor: AuditContext,
+    authMethod: FirstFactor = 'password',
   ): Promise<{ response: TokenResponseDto; session_id: string }> {
     const now = new Date();
     const session = await manager.getRepository(Session).save(
@@ -714,6 +799,7 @@ export class AuthService {
         expiresAt: new Date(now.getTime() + this.config.refreshTokenTtlSeconds * 1000),
         ipAddress: actor.ip?.slice(0, 45) ?? null,
         userAgent: actor.userAgent,
+        authMethod,
       }),
     );
 

@@ -2,6 +2,8 @@ export * from './account-token.entity';
 export * from './auth.exception';
 export * from './auth.module';
 export * from './auth.service';
+export * from './dto/token-response.dto';
+export * from './mfa/dto/mfa.dto';
 export * from './refresh-token.entity';
 export * from './session.entity';
 export * from './token.service';

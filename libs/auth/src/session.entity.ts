@@ -1,5 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+export type SessionAuthMethod = 'password' | 'sso';
+
 /** One sign-in of a user into one organization; its refresh tokens rotate inside it. */
 @Entity({ name: 'sessions' })
 export class Session {
@@ -32,4 +34,8 @@ export class Session {
 
   @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
   userAgent!: string | null;
+
+  /** How the session was opened: `password` (with or without MFA) or `sso`. */
+  @Column({ name: 'auth_method', type: 'varchar', length: 20, default: 'password' })
+  authMethod!: SessionAuthMethod;
 }

@@ -11,6 +11,7 @@ const DESCRIPTIONS: Record<number, string> = {
   410: 'Gone: the link or token was already used or has expired',
   413: 'Request body too large',
   429: 'Rate limited',
+  502: 'An upstream service (such as an identity provider) could not be reached',
   503: 'A dependency is unavailable or the service is overloaded',
 };
 

@@ -111,7 +111,13 @@ export interface AppConfig {
   hashing: { bcryptRounds: number; concurrency: number; queueLimit: number };
   rateLimits: { authPerMinute: number; loginPerAccountPerMinute: number };
   lockout: { maxAttempts: number; windowSeconds: number; durationSeconds: number };
-  features: { teams: boolean; audit: boolean };
+  features: { teams: boolean; audit: boolean; sso: boolean };
+  sso: {
+    clockSkewSeconds: number;
+    flowTtlSeconds: number;
+    /** Lets an OIDC issuer on a loopback address speak plain HTTP: never in production. */
+    allowHttpLoopbackIssuers: boolean;
+  };
   audit: { retentionDays: number };
   invitations: { expireDays: number };
   mail: MailConfig;
@@ -406,6 +412,12 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     features: {
       teams: raw.ENABLE_TEAM_MANAGEMENT ?? true,
       audit: raw.ENABLE_AUDIT_LOGGING ?? true,
+      sso: raw.ENABLE_SSO ?? true,
+    },
+    sso: {
+      clockSkewSeconds: raw.SSO_CLOCK_SKEW_SECONDS ?? 60,
+      flowTtlSeconds: (raw.SSO_FLOW_TIMEOUT_MINUTES ?? 10) * 60,
+      allowHttpLoopbackIssuers: !isProduction,
     },
     audit: { retentionDays: raw.AUDIT_RETENTION_DAYS ?? 365 },
     invitations: { expireDays: raw.INVITATION_EXPIRE_DAYS ?? 7 },

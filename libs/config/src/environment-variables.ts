@@ -258,6 +258,20 @@ export const ENVIRONMENT_VARIABLES = {
     description: 'Serve the team routes (off: they answer 404 and leave the OpenAPI document)',
     schema: flag.optional(),
   },
+  ENABLE_SSO: {
+    description:
+      'Serve SAML and OIDC single sign-on (off: the SSO routes answer 404 and leave the OpenAPI ' +
+      'document)',
+    schema: flag.optional(),
+  },
+  SSO_CLOCK_SKEW_SECONDS: {
+    description: 'Clock difference accepted with identity providers (SAML conditions, ID tokens)',
+    schema: z.coerce.number().int().min(0).max(300).optional(),
+  },
+  SSO_FLOW_TIMEOUT_MINUTES: {
+    description: 'Minutes a user may take at the identity provider before the login expires',
+    schema: positiveInt.max(60).optional(),
+  },
   INVITATION_EXPIRE_DAYS: {
     description: 'Days an invitation to an organization can be accepted before it expires',
     schema: positiveInt.max(365).optional(),

@@ -15,3 +15,4 @@ export * from './organizations.service';
 export * from './permissions';
 export * from './role.entity';
 export * from './seed.service';
+export * from './current-caller.decorator';

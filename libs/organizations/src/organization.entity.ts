@@ -47,6 +47,10 @@ export class Organization {
   @Column({ name: 'require_sso', type: 'boolean', default: false })
   requireSso!: boolean;
 
+  /** Where a finished SSO login may send the browser, compared exactly. */
+  @Column({ name: 'sso_return_urls', type: 'text', array: true, default: () => "'{}'" })
+  ssoReturnUrls!: string[];
+
   @Column({ name: 'contact_name', type: 'varchar', length: 200, nullable: true })
   contactName!: string | null;
 

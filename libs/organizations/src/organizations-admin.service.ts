@@ -38,6 +38,7 @@ const FIELDS = {
   allowed_email_domains: 'allowedEmailDomains',
   require_mfa: 'requireMfa',
   require_sso: 'requireSso',
+  sso_return_urls: 'ssoReturnUrls',
 } as const satisfies Record<keyof UpdateOrganizationDto, keyof Organization>;
 
 type Field = keyof typeof FIELDS;
@@ -51,6 +52,7 @@ const SECURITY_FIELDS: Field[] = [
   'allowed_email_domains',
   'require_mfa',
   'require_sso',
+  'sso_return_urls',
 ];
 
 /**
@@ -92,6 +94,7 @@ export class OrganizationsAdminService {
           allowedEmailDomains: input.allowed_email_domains ?? [],
           requireMfa: input.require_mfa ?? false,
           requireSso: input.require_sso ?? false,
+          ssoReturnUrls: input.sso_return_urls ?? [],
         }),
       );
       // The new organization's own chain starts with its creation.
@@ -380,6 +383,7 @@ export function toOrganizationDto(organization: Organization): OrganizationDto {
     allowed_email_domains: organization.allowedEmailDomains,
     require_mfa: organization.requireMfa,
     require_sso: organization.requireSso,
+    sso_return_urls: organization.ssoReturnUrls,
     created_at: organization.createdAt.toISOString(),
     updated_at: organization.updatedAt.toISOString(),
   };

@@ -24,6 +24,8 @@ export const PERMISSIONS = {
   'roles:update': 'Update custom roles',
   'roles:delete': 'Delete custom roles',
   'roles:assign': 'Assign and unassign roles to members',
+  'sso:read': 'List and read SSO connections',
+  'sso:manage': 'Create, update, enable, disable and delete SSO connections',
   'audit:read': 'Query audit events',
   'audit:export': 'Export audit events',
   'audit:verify': 'Verify the audit hash chain',

@@ -32,6 +32,8 @@ export interface ProfileMapping {
 export interface SsoFlowCarry {
   connectionId: string;
   returnUrl: string;
+  /** The client application's own `state`, handed back beside the code. */
+  clientState?: string;
 }
 
 /** Reasons a login through an identity provider is refused; audited and counted as such. */
@@ -55,6 +57,7 @@ export const SSO_FAILURE_REASONS = {
   provider_error: 'identity provider returned an error',
   provider_unreachable: 'identity provider unreachable',
   missing_email: 'no email in the asserted profile',
+  insecure_issuer: 'identity provider issuer not served over https',
 } as const;
 
 export type SsoFailureReason = keyof typeof SSO_FAILURE_REASONS;

@@ -10,12 +10,16 @@ import { MfaException } from './mfa.exception';
  */
 export type MfaChallengeKind = 'verify' | 'enroll';
 
+/** How the first factor was given: the session opened after the code records it. */
+export type FirstFactor = 'password' | 'sso';
+
 export interface MfaChallenge {
   /** SHA-256 of the token: the store never holds the token itself. */
   id: string;
   kind: MfaChallengeKind;
   userId: string;
   organizationId: string;
+  firstFactor: FirstFactor;
 }
 
 interface StoredChallenge {
@@ -23,6 +27,8 @@ interface StoredChallenge {
   userId: string;
   organizationId: string;
   userAgent: string | null;
+  /** Absent in challenges stored before single sign-on existed: those were passwords. */
+  firstFactor?: FirstFactor;
 }
 
 /** Prefix of MFA tokens, so the guard can tell them from JWTs without a store lookup. */
@@ -63,9 +69,10 @@ export class MfaChallenges {
     userId: string,
     organizationId: string,
     userAgent: string | null,
+    firstFactor: FirstFactor = 'password',
   ): Promise<{ token: string; expiresIn: number }> {
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const stored: StoredChallenge = { kind, userId, organizationId, userAgent };
+    const stored: StoredChallenge = { kind, userId, organizationId, userAgent, firstFactor };
     await this.store.set(
       keys.challenge(hashToken(token)),
       JSON.stringify(stored),
@@ -87,7 +94,13 @@ export class MfaChallenges {
       throw new MfaException('MFA_INVALID_CHALLENGE');
     }
 
-    return { id, kind: stored.kind, userId: stored.userId, organizationId: stored.organizationId };
+    return {
+      id,
+      kind: stored.kind,
+      userId: stored.userId,
+      organizationId: stored.organizationId,
+      firstFactor: stored.firstFactor ?? 'password',
+    };
   }
 
   /** An `enroll` challenge, for the enrolment routes; a `verify` one is refused there. */

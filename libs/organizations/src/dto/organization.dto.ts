@@ -12,6 +12,7 @@ import {
   IsNotEmpty,
   IsOptional,
   IsString,
+  IsUrl,
   Matches,
   MaxLength,
   Max,
@@ -72,6 +73,15 @@ const FIELD_RULES = {
     IsFQDN({}, { each: true, message: 'allowed_email_domains must contain domain names' }),
   ],
   flag: () => [IsBoolean()],
+  returnUrls: () => [
+    IsArray(),
+    ArrayMaxSize(50),
+    MaxLength(2048, { each: true }),
+    IsUrl(
+      { protocols: ['https', 'http'], require_protocol: true, require_tld: false },
+      { each: true, message: 'sso_return_urls must contain absolute http(s) URLs' },
+    ),
+  ],
 } satisfies Record<string, () => PropertyDecorator[]>;
 
 export class CreateOrganizationDto {
@@ -138,6 +148,16 @@ export class CreateOrganizationDto {
   @ApiPropertyOptional({ default: false })
   @field('flag', false)
   require_sso?: boolean;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['https://app.acme.com/sso/callback'],
+    description:
+      'Where a finished single sign-on may send the browser with its one-time code; a login ' +
+      'asks for one of these exactly',
+  })
+  @field('returnUrls', false)
+  sso_return_urls?: string[];
 
   @ApiPropertyOptional({
     example: 'owner@acme.com',
@@ -210,6 +230,16 @@ export class UpdateOrganizationDto {
   @ApiPropertyOptional()
   @field('flag', false)
   require_sso?: boolean;
+
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['https://app.acme.com/sso/callback'],
+    description:
+      'Where a finished single sign-on may send the browser with its one-time code; a login ' +
+      'asks for one of these exactly',
+  })
+  @field('returnUrls', false)
+  sso_return_urls?: string[];
 }
 
 export class OwnerInvitationDto {
@@ -267,6 +297,9 @@ export class OrganizationDto {
 
   @ApiProperty()
   require_sso!: boolean;
+
+  @ApiProperty({ type: [String] })
+  sso_return_urls!: string[];
 
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
