@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
@@ -267,12 +268,12 @@ describe('the HTTP edges of the API', () => {
 
     it('lets the SAML assertion consumer path receive a form (the browser POST binding)', async () => {
       const response = await request(t.server)
-        .post(`${API}/sso/saml/${uniqueSuffix()}/acs`)
+        .post(`${API}/sso/saml/${randomUUID()}/acs`)
         .set('Content-Type', 'application/x-www-form-urlencoded')
         .send('SAMLResponse=PHNhbWxwOlJlc3BvbnNlLz4%3D&RelayState=x');
 
-      // No SSO route exists on this branch: the form got past the media-type check.
-      expectProblem(response, 404, 'NOT_FOUND');
+      // The form got past the media-type check: the unknown connection answers, not a 415.
+      expectProblem(response, 404, 'SSO_CONNECTION_DISABLED');
     });
   });
 
