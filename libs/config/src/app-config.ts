@@ -77,6 +77,14 @@ export interface AppConfig {
     swagger: boolean;
   };
   log: { level: string; format: 'json' | 'pretty' };
+  observability: {
+    /** Undefined: /metrics is served on the main port. */
+    metricsPort?: number;
+    /** Undefined: no tracing. */
+    otlpEndpoint?: string;
+    serviceName: string;
+  };
+  shutdown: { timeoutSeconds: number };
   dataDir: string;
   database: DatabaseConfig;
   redis: RedisConfig;
@@ -350,6 +358,13 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       level: raw.LOG_LEVEL ?? 'info',
       format: raw.LOG_FORMAT ?? (isProduction || environment === 'staging' ? 'json' : 'pretty'),
     },
+    observability: {
+      metricsPort: raw.METRICS_PORT,
+      otlpEndpoint: raw.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: raw.OTEL_SERVICE_NAME ?? 'faultmaven-auth',
+    },
+    // Kubernetes waits 30 s (terminationGracePeriodSeconds) before it kills a pod.
+    shutdown: { timeoutSeconds: raw.GRACEFUL_SHUTDOWN_TIMEOUT ?? 25 },
     dataDir: raw.DATA_DIR ?? '.data',
     database: {
       host: raw.POSTGRES_HOST,

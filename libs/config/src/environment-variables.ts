@@ -51,6 +51,26 @@ export const ENVIRONMENT_VARIABLES = {
       .pipe(z.enum(['json', 'pretty']))
       .optional(),
   },
+  METRICS_PORT: {
+    description:
+      'Serve GET /metrics on this port only, on its own listener, so the ingress never exposes ' +
+      'it (unset: /metrics on the main port)',
+    schema: port.optional(),
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    description: 'OTLP/HTTP collector URL; when set, traces are exported there',
+    schema: z.url().optional(),
+  },
+  OTEL_SERVICE_NAME: {
+    description: 'Service name on exported traces',
+    schema: text.optional(),
+  },
+  GRACEFUL_SHUTDOWN_TIMEOUT: {
+    description:
+      'Seconds a SIGTERM may take: readiness fails first, in-flight requests finish, pools ' +
+      'close, then the process exits',
+    schema: z.coerce.number().int().min(1).max(600).optional(),
+  },
   POSTGRES_HOST: {
     description: 'PostgreSQL host; when unset outside production an embedded PostgreSQL is used',
     schema: text.optional(),
