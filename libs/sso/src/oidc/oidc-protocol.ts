@@ -281,6 +281,8 @@ export class OidcProtocol {
     };
     // Signature checks are off by default in openid-client (it trusts TLS to the token
     // endpoint); they are wanted here, and over plain loopback HTTP they are all there is.
+    // TODO: they cover key-pair algorithms only, so a provider that signs ID tokens with the
+    // client secret (HS256) is refused as token_invalid; none of the common ones do by default.
     const execute = [oidc.enableNonRepudiationChecks];
     // Reached only for an issuer validateIssuerUrl let through: loopback, when allowed. The
     // function itself must be passed: discovery looks for it to allow its own request.
