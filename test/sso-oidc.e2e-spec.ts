@@ -175,6 +175,28 @@ describe('OIDC single sign-on', () => {
     }
   });
 
+  it('refuses an ID token minted for another login (nonce mismatch)', async () => {
+    // The victim's login is begun; an attacker completes a login of their own and captures
+    // the genuine ID token it got, which then replaces the victim's.
+    const victim = await throughProvider(alice.sub);
+    let captured = '';
+    idp.rewriteTokenResponses((body) => {
+      captured = String(body.id_token);
+      return body;
+    });
+    const attacker = await throughProvider(alice.sub);
+    await request(t.server).get(pathOf(attacker.href)).expect(303);
+    idp.rewriteTokenResponses((body) => ({ ...body, id_token: captured }));
+    try {
+      const before = await ssoRows(t, connectionId, domain);
+      expectProblem(await request(t.server).get(pathOf(victim.href)), 401, 'SSO_LOGIN_FAILED');
+      expect(await ssoRows(t, connectionId, domain)).toEqual(before);
+      expect((await failureReasons(t, connectionId)).at(-1)).toBe('nonce_mismatch');
+    } finally {
+      idp.rewriteTokenResponses(null);
+    }
+  });
+
   it('refuses an email outside the connection domains and creates nobody', async () => {
     const callback = await throughProvider('mallory');
     const response = await request(t.server).get(pathOf(callback.href));

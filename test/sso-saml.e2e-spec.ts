@@ -270,6 +270,29 @@ describe('SAML single sign-on', () => {
     );
   });
 
+  it('refuses a user removed from the organization, without adding them back', async () => {
+    const carol = `carol@${domain}`;
+    await post(
+      await loginResponse({ nameId: carol, attributes: { email: carol, firstName: 'Carol' } }),
+    ).expect(303);
+    const [user] = await t.dataSource.query<Array<{ id: string }>>(
+      'SELECT id FROM users WHERE email = $1',
+      [carol],
+    );
+    await request(t.server).delete(`${API}/members/${user.id}`).set(bearer(admin)).expect(204);
+
+    await expectRefused(
+      await loginResponse({ nameId: carol, attributes: { email: carol } }),
+      'removed_from_organization',
+      403,
+    );
+    const memberships = await t.dataSource.query<unknown[]>(
+      'SELECT 1 FROM memberships WHERE user_id = $1',
+      [user.id],
+    );
+    expect(memberships).toHaveLength(0);
+  });
+
   it('gives a user with MFA a challenge, not tokens, at the exchange', async () => {
     const [user] = await t.dataSource.query<Array<{ id: string }>>(
       'SELECT id FROM users WHERE email = $1',
