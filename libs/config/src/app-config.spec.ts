@@ -1,4 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigValidationError, loadAppConfig } from './app-config';
 
 /** A production environment that passes validation; each test breaks one part of it. */
@@ -411,5 +414,92 @@ describe('signing key configuration', () => {
         JWT_SECRET_KEY_PREVIOUS: 'short',
       }),
     ).toContain('JWT_SECRET_KEY_PREVIOUS must be at least 64 characters in production');
+  });
+});
+
+describe('secrets from files (<NAME>_FILE)', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fm-secrets-'));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function secretFile(name: string, content: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o600 });
+
+    return path;
+  }
+
+  it('reads every secret of the production environment from files, dropping one line break', () => {
+    const { POSTGRES_PASSWORD, JWT_SECRET_KEY, REDIS_PASSWORD, ...rest } = PRODUCTION;
+    const config = loadAppConfig({
+      ...rest,
+      POSTGRES_PASSWORD_FILE: secretFile('db', `${POSTGRES_PASSWORD}\n`),
+      JWT_SECRET_KEY_FILE: secretFile('jwt', `${JWT_SECRET_KEY}\n`),
+      REDIS_PASSWORD_FILE: secretFile('redis', String(REDIS_PASSWORD)),
+    });
+
+    expect(config.database).toMatchObject({ password: POSTGRES_PASSWORD });
+    expect(config.redis).toMatchObject({ password: REDIS_PASSWORD });
+    expect(config.jwt.secret).toBe(JWT_SECRET_KEY);
+  });
+
+  it('keeps a multi-line PEM key whole', () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    const config = loadAppConfig({
+      JWT_ALGORITHM: 'ES256',
+      JWT_PRIVATE_KEY_FILE: secretFile('jwt.pem', pem),
+    });
+
+    expect(config.jwt.privateKey?.trim()).toBe(pem.trim());
+  });
+
+  it('refuses a secret set both directly and as a file, naming both', () => {
+    const error = validationError({
+      ...PRODUCTION,
+      JWT_SECRET_KEY_FILE: secretFile('jwt-both', 'j'.repeat(64)),
+    });
+
+    expect(error.problems).toContain(
+      'JWT_SECRET_KEY and JWT_SECRET_KEY_FILE are both set: set only one of them',
+    );
+  });
+
+  it('names an unreadable file without printing any secret', () => {
+    const { POSTGRES_PASSWORD: _password, ...rest } = PRODUCTION;
+    const error = validationError({
+      ...rest,
+      POSTGRES_PASSWORD_FILE: join(dir, 'missing'),
+    });
+
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^POSTGRES_PASSWORD_FILE names a file that cannot be read \(ENOENT\)/,
+        ),
+      ]),
+    );
+    expect(error.message).not.toContain('postgres-password-VALUE');
+  });
+
+  it('validates a secret read from a file like one given directly', () => {
+    const { JWT_SECRET_KEY: _key, ...rest } = PRODUCTION;
+    const error = validationError({ ...rest, JWT_SECRET_KEY_FILE: secretFile('short', 'short') });
+
+    expect(error.problems.join('\n')).toMatch(/JWT_SECRET_KEY/);
+    expect(error.message).not.toContain('short\n');
+  });
+
+  it('ignores _FILE for variables that are not secrets', () => {
+    const config = loadAppConfig({ LOG_LEVEL_FILE: secretFile('level', 'error') });
+
+    expect(config.log.level).toBe('info');
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ENVIRONMENT_VARIABLES, RawEnvironment, VariableName } from './environment-variables';
 import { JwtAlgorithm, normalizePem, parsePrivateKey, parsePublicKey } from './jwt-keys';
@@ -186,9 +187,41 @@ export function parseEncryptionKeys(value: string): { keys: EncryptionKey[]; pro
 
 const MIN_PRODUCTION_SECRET_LENGTH = 64;
 
-function parseVariables(env: NodeJS.ProcessEnv): { raw: RawEnvironment; problems: string[] } {
+/** Suffix of the variable that names a file holding a secret (Docker and Kubernetes secrets). */
+export const SECRET_FILE_SUFFIX = '_FILE';
+
+/**
+ * The environment with every secret given as `<NAME>_FILE` read from its file, once. Setting
+ * both forms is a problem, and so is a file that cannot be read; problems name the
+ * variables and the path, never what the file holds. One final line break is dropped, as
+ * `echo secret > file` and Kubernetes' `--from-file` leave one.
+ */
+function withSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
+  const resolved: NodeJS.ProcessEnv = { ...env };
+  for (const [name, spec] of Object.entries(ENVIRONMENT_VARIABLES)) {
+    if (!('secret' in spec && spec.secret)) continue;
+    const fileVariable = `${name}${SECRET_FILE_SUFFIX}`;
+    const path = env[fileVariable]?.trim();
+    if (!path) continue;
+    if (env[name] !== undefined && env[name]!.trim() !== '') {
+      problems.push(`${name} and ${fileVariable} are both set: set only one of them`);
+      continue;
+    }
+    try {
+      resolved[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      problems.push(`${fileVariable} names a file that cannot be read (${code}): ${path}`);
+    }
+  }
+
+  return resolved;
+}
+
+function parseVariables(input: NodeJS.ProcessEnv): { raw: RawEnvironment; problems: string[] } {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
+  const env = withSecretFiles(input, problems);
 
   for (const [name, spec] of Object.entries(ENVIRONMENT_VARIABLES)) {
     const value = env[name];
