@@ -126,6 +126,8 @@ export interface AppConfig {
     flowTtlSeconds: number;
     /** Lets an OIDC issuer on a loopback address speak plain HTTP: never in production. */
     allowHttpLoopbackIssuers: boolean;
+    /** Mounted TLS secret (tls.crt, tls.key) for SAML request signing; may not exist. */
+    certificateDir: string;
   };
   audit: { retentionDays: number };
   invitations: { expireDays: number };
@@ -203,7 +205,7 @@ function withSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.Pro
     const fileVariable = `${name}${SECRET_FILE_SUFFIX}`;
     const path = env[fileVariable]?.trim();
     if (!path) continue;
-    if (env[name] !== undefined && env[name]!.trim() !== '') {
+    if (env[name]?.trim()) {
       problems.push(`${name} and ${fileVariable} are both set: set only one of them`);
       continue;
     }
@@ -466,6 +468,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       clockSkewSeconds: raw.SSO_CLOCK_SKEW_SECONDS ?? 60,
       flowTtlSeconds: (raw.SSO_FLOW_TIMEOUT_MINUTES ?? 10) * 60,
       allowHttpLoopbackIssuers: !isProduction,
+      // Where the deployment guide mounts the optional `saml-certificate` secret.
+      certificateDir: raw.SAML_CERTIFICATE_DIR ?? '/var/secrets/saml',
     },
     audit: { retentionDays: raw.AUDIT_RETENTION_DAYS ?? 365 },
     invitations: { expireDays: raw.INVITATION_EXPIRE_DAYS ?? 7 },

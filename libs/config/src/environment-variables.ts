@@ -284,6 +284,12 @@ export const ENVIRONMENT_VARIABLES = {
       'document)',
     schema: flag.optional(),
   },
+  SAML_CERTIFICATE_DIR: {
+    description:
+      'Folder of a mounted TLS secret (tls.crt, tls.key) whose key signs SAML requests of ' +
+      'connections without their own; re-read when the files change',
+    schema: text.optional(),
+  },
   SSO_CLOCK_SKEW_SECONDS: {
     description: 'Clock difference accepted with identity providers (SAML conditions, ID tokens)',
     schema: z.coerce.number().int().min(0).max(300).optional(),

@@ -28,6 +28,7 @@ import {
 import { SsoConnectionDto } from './dto/sso-connection.dto';
 import { InvalidIssuerUrlError, validateIssuerUrl } from './oidc/issuer-url';
 import { SamlMetadataError, parseIdpMetadata } from './saml/saml-metadata';
+import { MountedSamlCredentials } from './saml/mounted-credentials';
 import { SsoConnection, SsoConnectionDomain } from './sso-connection.entity';
 import type {
   OidcConnectionSettings,
@@ -64,6 +65,7 @@ export class SsoConnectionsService {
     private readonly dataSource: DataSource,
     private readonly cipher: SecretCipher,
     private readonly audit: AuditService,
+    private readonly mounted: MountedSamlCredentials,
   ) {
     this.urls = new SsoUrls(config.http.publicUrl);
   }
@@ -222,7 +224,22 @@ export class SsoConnectionsService {
       .getOne();
   }
 
+  /**
+   * The SAML settings of a connection for the protocol layer. A connection without a signing
+   * key of its own signs with the mounted platform credentials, when there are any.
+   */
   samlSettings(connection: SsoConnection): SamlConnectionSettings {
+    const own = connection.samlSpPrivateKey
+      ? {
+          privateKey: this.cipher.decrypt(
+            connection.samlSpPrivateKey,
+            secretContext(connection.id, 'sp_private_key'),
+          ),
+          certificate: connection.samlSpCertificate ?? '',
+        }
+      : null;
+    const signing = own ?? this.mounted.current();
+
     return {
       connectionId: connection.id,
       idpEntityId: connection.samlIdpEntityId ?? '',
@@ -232,13 +249,8 @@ export class SsoConnectionsService {
       attributeMapping: connection.profileMapping,
       wantAssertionsSigned: connection.samlWantAssertionsSigned,
       allowIdpInitiated: connection.samlAllowIdpInitiated,
-      spPrivateKey: connection.samlSpPrivateKey
-        ? this.cipher.decrypt(
-            connection.samlSpPrivateKey,
-            secretContext(connection.id, 'sp_private_key'),
-          )
-        : null,
-      spCertificate: connection.samlSpCertificate,
+      spPrivateKey: signing?.privateKey ?? null,
+      spCertificate: signing?.certificate ?? null,
     };
   }
 
@@ -520,8 +532,10 @@ export class SsoConnectionsService {
       const certificates = connection.samlIdpCertificates.map((pem) =>
         summarizeCertificate(pem, now),
       );
-      const spCertificate = connection.samlSpCertificate
-        ? summarizeCertificate(connection.samlSpCertificate, now)
+      const mounted = connection.samlSpCertificate ? null : this.mounted.current();
+      const effectiveCertificate = connection.samlSpCertificate ?? mounted?.certificate ?? null;
+      const spCertificate = effectiveCertificate
+        ? summarizeCertificate(effectiveCertificate, now)
         : null;
       for (const [index, certificate] of certificates.entries()) {
         if (certificate.expires_soon) {
@@ -541,6 +555,7 @@ export class SsoConnectionsService {
         want_assertions_signed: connection.samlWantAssertionsSigned,
         allow_idp_initiated: connection.samlAllowIdpInitiated,
         has_sp_private_key: connection.samlSpCertificate !== null,
+        sp_signing: connection.samlSpCertificate ? 'connection' : mounted ? 'mounted' : 'none',
         sp_certificate: spCertificate,
         sp_entity_id: sp.entityId,
         acs_url: sp.acsUrl,

@@ -44,10 +44,22 @@ export class SamlSettingsDto {
   @ApiProperty()
   allow_idp_initiated!: boolean;
 
-  @ApiProperty({ description: 'Whether authentication requests are signed' })
+  @ApiProperty({ description: 'Whether the connection has a signing key of its own' })
   has_sp_private_key!: boolean;
 
-  @ApiProperty({ type: CertificateSummaryDto, nullable: true })
+  @ApiProperty({
+    enum: ['connection', 'mounted', 'none'],
+    description:
+      "What signs the connection's requests: its own key, the platform key mounted at " +
+      'SAML_CERTIFICATE_DIR, or nothing',
+  })
+  sp_signing!: 'connection' | 'mounted' | 'none';
+
+  @ApiProperty({
+    type: CertificateSummaryDto,
+    nullable: true,
+    description: 'The certificate published in the SP metadata',
+  })
   sp_certificate!: CertificateSummaryDto | null;
 
   @ApiProperty({ description: 'Entity id of this service for the connection' })
