@@ -45,7 +45,7 @@ describe('Kubernetes manifests (k8s/)', () => {
       object,
     ]),
   )('%s validates against its schema', (_label, object) => {
-    expect(schemaErrors(object as KubernetesObject)).toBeUndefined();
+    expect(schemaErrors(object)).toBeUndefined();
   });
 
   it('rejects a broken object, so the validation above is real', () => {

@@ -8,6 +8,13 @@ export const ROOT = resolve(__dirname, '../../..');
 /** Every variable the service reads: the source of truth the artifacts are checked against. */
 export const CONFIG_VARIABLES = new Set(Object.keys(ENVIRONMENT_VARIABLES));
 
+/** The variables the config flags as secrets. */
+export const SECRET_VARIABLES = new Set(
+  Object.entries(ENVIRONMENT_VARIABLES)
+    .filter(([, spec]) => 'secret' in spec && spec.secret)
+    .map(([name]) => name),
+);
+
 export function readText(path: string): string {
   return readFileSync(join(ROOT, path), 'utf8');
 }
@@ -25,7 +32,7 @@ export interface KubernetesObject {
 
 /** The documents of a YAML file; a syntax error or an empty document fails the test. */
 export function parseYamlDocuments(text: string, source: string): unknown[] {
-  return parseAllDocuments(text).map((document, index) => {
+  return parseAllDocuments(text, { merge: true }).map((document, index) => {
     if (document.errors.length > 0) {
       throw new Error(`${source} document ${index}: ${document.errors[0].message}`);
     }
