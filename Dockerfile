@@ -29,10 +29,12 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime -------------------------------------------------------------------------------
 FROM node:24-bookworm-slim AS runtime
+# npm's cache and logs go to /tmp: the code and the user's home stay read-only.
 ENV ENVIRONMENT=production \
   NODE_ENV=production \
   PORT=8000 \
-  DATA_DIR=/tmp/faultmaven-auth
+  DATA_DIR=/tmp/faultmaven-auth \
+  npm_config_cache=/tmp/.npm
 WORKDIR /app
 # package.json and build-if-stale.mjs make `npm run migration:run` (and the other CLI scripts)
 # work in the image; with dist/ present and no sources, build-if-stale does nothing.

@@ -21,11 +21,10 @@ const TOOLS = ['pg_dump', 'psql', 'gzip'];
 const missingTools = TOOLS.filter((tool) => !has(tool));
 const canRun = Boolean(process.env.POSTGRES_HOST) && (missingTools.length === 0 || process.env.CI);
 if (!canRun) {
-  process.stderr.write(
-    `Skipping the backup/restore test: ${
-      process.env.POSTGRES_HOST ? `${missingTools.join(', ')} missing` : 'POSTGRES_HOST unset'
-    } (apt-get install postgresql-client).\n`,
-  );
+  const reason = process.env.POSTGRES_HOST
+    ? `${missingTools.join(', ')} missing (apt-get install postgresql-client)`
+    : 'POSTGRES_HOST is unset';
+  process.stderr.write(`Skipping the backup/restore test: ${reason}.\n`);
 }
 const describeBackup = canRun ? describe : describe.skip;
 
