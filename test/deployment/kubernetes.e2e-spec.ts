@@ -213,7 +213,7 @@ describe('Kubernetes manifests (k8s/)', () => {
     const ports = policy.spec.egress.flatMap((rule) => rule.ports.map((port) => port.port));
 
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    expect([...new Set(ports)].sort((a, b) => a - b)).toEqual([53, 465, 587, 5432, 6379]);
+    expect([...new Set(ports)].sort((a, b) => a - b)).toEqual([53, 443, 465, 587, 5432, 6379]);
   });
 
   it('scrapes /metrics on METRICS_PORT through a Service the Ingress does not use', () => {

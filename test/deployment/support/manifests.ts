@@ -112,13 +112,13 @@ export interface Container {
   readinessProbe?: { httpGet?: { path: string; port: number | string } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[] } };
-  volumeMounts?: Array<{ name: string; mountPath: string }>;
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
 }
 export interface PodSpec {
   containers: Container[];
   securityContext?: Record<string, unknown> & { seccompProfile?: { type: string } };
   terminationGracePeriodSeconds?: number;
-  volumes?: Array<{ name: string; emptyDir?: object }>;
+  volumes?: Array<{ name: string; emptyDir?: object; secret?: object }>;
 }
 
 export function podSpecOf(object: KubernetesObject): PodSpec {
@@ -142,9 +142,13 @@ export function expectHardenedPod(pod: PodSpec): void {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
+    // Writable mounts are scratch space only; anything else (the SAML signing secret) is
+    // mounted read-only.
     for (const mount of container.volumeMounts ?? []) {
       const volume = pod.volumes?.find((candidate) => candidate.name === mount.name);
-      expect(volume?.emptyDir).toBeDefined();
+      if (!volume?.emptyDir)
+        expect({ [mount.name]: mount.readOnly }).toEqual({ [mount.name]: true });
+      expect(volume?.emptyDir ?? volume?.secret).toBeDefined();
     }
   }
 }
