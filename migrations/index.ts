@@ -4,6 +4,7 @@ import { AddMfa1764820000000 } from './1764820000000-AddMfa';
 import { AddRefreshTokenSuccessor1764830000000 } from './1764830000000-AddRefreshTokenSuccessor';
 import { AddAccountTokens1764840000000 } from './1764840000000-AddAccountTokens';
 import { AddSsoConnections1764850000000 } from './1764850000000-AddSsoConnections';
+import { AddSsoDomainVerification1764860000000 } from './1764860000000-AddSsoDomainVerification';
 
 /**
  * Every migration, oldest first. `npm run migration:generate` writes new files here; add each
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   AddRefreshTokenSuccessor1764830000000,
   AddAccountTokens1764840000000,
   AddSsoConnections1764850000000,
+  AddSsoDomainVerification1764860000000,
 ];

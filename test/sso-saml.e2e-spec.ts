@@ -86,13 +86,23 @@ describe('SAML single sign-on', () => {
   }
 
   /** Posts a response that must be refused; nothing may be created by it. */
-  async function expectRefused(body: SamlPost, reason: string, status = 401): Promise<void> {
+  async function expectRefused(
+    body: SamlPost,
+    reason: string,
+    status = 401,
+  ): Promise<Record<string, unknown>> {
     const before = await ssoRows(t, connectionId, domain);
     const response = await post(body);
 
-    expectProblem(response, status, status === 401 ? 'SSO_LOGIN_FAILED' : 'SSO_LOGIN_REFUSED');
+    const problem = expectProblem(
+      response,
+      status,
+      status === 401 ? 'SSO_LOGIN_FAILED' : 'SSO_LOGIN_REFUSED',
+    );
     expect(await ssoRows(t, connectionId, domain)).toEqual(before);
     expect((await failureReasons(t, connectionId)).at(-1)).toBe(reason);
+
+    return problem;
   }
 
   it('publishes service provider metadata', async () => {
@@ -263,11 +273,13 @@ describe('SAML single sign-on', () => {
       email: `bob@${domain}`,
     });
 
-    await expectRefused(
+    const problem = await expectRefused(
       await loginResponse({ nameId: outsider.email, attributes: { email: outsider.email } }),
       'account_in_other_organization',
       403,
     );
+    // Whoever runs the identity provider learns nothing about accounts elsewhere.
+    expect(problem.detail).toBe('this account cannot sign in through this connection');
   });
 
   it('refuses a user removed from the organization, without adding them back', async () => {

@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
@@ -723,12 +724,15 @@ export class AuthService {
     manager: EntityManager = this.dataSource.manager,
   ): Promise<boolean> {
     if (!this.config.features.sso) return false;
-    const domain = email.slice(email.lastIndexOf('@') + 1);
+    const suffix = email.slice(email.lastIndexOf('@') + 1);
+    // Stored domains are IDNA ASCII (punycode), as the SSO feature keeps them.
+    const domain = domainToASCII(suffix) || suffix;
     const rows = await manager.query<unknown[]>(
       `SELECT 1
          FROM organizations o
          JOIN sso_connections c ON c.organization_id = o.id AND c.enabled
-         JOIN sso_connection_domains d ON d.connection_id = c.id AND d.domain = $2
+         JOIN sso_connection_domains d
+           ON d.connection_id = c.id AND d.domain = $2 AND d.verified_at IS NOT NULL
         WHERE o.id = $1 AND o.require_sso
         LIMIT 1`,
       [organizationId, domain],

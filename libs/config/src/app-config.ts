@@ -128,6 +128,12 @@ export interface AppConfig {
     allowHttpLoopbackIssuers: boolean;
     /** Mounted TLS secret (tls.crt, tls.key) for SAML request signing; may not exist. */
     certificateDir: string;
+    domainVerification: 'dns' | 'trust';
+    /** Resolvers for domain verification; empty: the system's. */
+    dnsServers: string[];
+    /** Whether OIDC issuers may resolve to loopback, link-local or private addresses. */
+    allowLoopbackIssuerAddresses: boolean;
+    allowPrivateIssuerAddresses: boolean;
   };
   audit: { retentionDays: number };
   invitations: { expireDays: number };
@@ -349,6 +355,9 @@ function productionProblems(raw: RawEnvironment): string[] {
   if (origins.includes('*')) {
     problems.push('CORS_ORIGINS must list exact origins in production, not "*"');
   }
+  if (raw.SSO_DOMAIN_VERIFICATION === 'trust') {
+    problems.push('SSO_DOMAIN_VERIFICATION=trust is refused in production: domains must be proven');
+  }
   if (raw.PASSWORD_MIN_LENGTH !== undefined && raw.PASSWORD_MIN_LENGTH < 12) {
     problems.push('PASSWORD_MIN_LENGTH must be at least 12 in production');
   }
@@ -470,6 +479,16 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       allowHttpLoopbackIssuers: !isProduction,
       // Where the deployment guide mounts the optional `saml-certificate` secret.
       certificateDir: raw.SAML_CERTIFICATE_DIR ?? '/var/secrets/saml',
+      // Developers and tests run identity providers nowhere near a DNS zone of their own.
+      domainVerification:
+        raw.SSO_DOMAIN_VERIFICATION ??
+        (environment === 'development' || environment === 'test' ? 'trust' : 'dns'),
+      dnsServers: (raw.SSO_DNS_SERVERS ?? '')
+        .split(',')
+        .map((server) => server.trim())
+        .filter(Boolean),
+      allowLoopbackIssuerAddresses: !isProduction,
+      allowPrivateIssuerAddresses: raw.SSO_ALLOW_PRIVATE_NETWORK_ISSUERS ?? !isProduction,
     },
     audit: { retentionDays: raw.AUDIT_RETENTION_DAYS ?? 365 },
     invitations: { expireDays: raw.INVITATION_EXPIRE_DAYS ?? 7 },

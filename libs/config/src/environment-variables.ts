@@ -290,6 +290,24 @@ export const ENVIRONMENT_VARIABLES = {
       'connections without their own; re-read when the files change',
     schema: text.optional(),
   },
+  SSO_DOMAIN_VERIFICATION: {
+    description:
+      'How an SSO connection proves its email domains: dns (a TXT record) or trust (every ' +
+      'domain counts as proven; refused in production)',
+    schema: z.enum(['dns', 'trust']).optional(),
+  },
+  SSO_DNS_SERVERS: {
+    description:
+      'DNS servers (host or host:port, comma-separated) for domain verification; unset: the ' +
+      "system's resolvers",
+    schema: text.optional(),
+  },
+  SSO_ALLOW_PRIVATE_NETWORK_ISSUERS: {
+    description:
+      'Let OIDC issuers resolve to private network addresses (an identity provider inside your ' +
+      'network); loopback and link-local addresses stay refused in production',
+    schema: flag.optional(),
+  },
   SSO_CLOCK_SKEW_SECONDS: {
     description: 'Clock difference accepted with identity providers (SAML conditions, ID tokens)',
     schema: z.coerce.number().int().min(0).max(300).optional(),

@@ -90,14 +90,26 @@ export class SsoConnection {
   updatedAt!: Date;
 }
 
-/** An email domain and the one connection that serves it, platform-wide. */
+/**
+ * An email domain a connection claims. Claims route logins only once proven (a DNS TXT record
+ * with the token); a domain is proven for one connection on the whole platform.
+ */
 @Entity({ name: 'sso_connection_domains' })
 export class SsoConnectionDomain {
+  @PrimaryColumn({ name: 'connection_id', type: 'uuid' })
+  connectionId!: string;
+
   @PrimaryColumn({ type: 'varchar', length: 253 })
   domain!: string;
 
-  @Column({ name: 'connection_id', type: 'uuid' })
-  connectionId!: string;
+  @Column({ name: 'verification_token', type: 'varchar', length: 64 })
+  verificationToken!: string;
+
+  @Column({ name: 'verified_at', type: 'timestamptz', nullable: true })
+  verifiedAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
 
   @ManyToOne(() => SsoConnection, (connection) => connection.domains, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'connection_id' })

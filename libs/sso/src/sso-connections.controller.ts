@@ -117,6 +117,26 @@ export class SsoConnectionsController {
   }
 
   @RequirePermission('sso:manage')
+  @Post(':id/domains/verify')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: "Prove the connection's domains by their DNS TXT records",
+    description:
+      'For each unproven domain, looks up the TXT record named in `domain_verification` and ' +
+      'marks the domain proven when it carries the value. A domain routes discovery and ' +
+      'sign-ins only once proven, and only one connection on the platform can prove it.',
+  })
+  @ApiOkResponse({ type: SsoConnectionDto })
+  @ApiProblems(400, 401, 403, 404, 409, 502, 503)
+  verifyDomains(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Actor() actor: AuditContext,
+  ): Promise<SsoConnectionDto> {
+    return this.connections.verifyDomains(principal.organizationId, id, actor);
+  }
+
+  @RequirePermission('sso:manage')
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SecretCipher } from '@app/crypto';
@@ -26,6 +26,7 @@ import {
   UpdateSsoConnectionDto,
 } from './dto/sso-connection-input.dto';
 import { SsoConnectionDto } from './dto/sso-connection.dto';
+import { DomainVerifier, verificationRecord } from './domain-verification';
 import { InvalidIssuerUrlError, validateIssuerUrl } from './oidc/issuer-url';
 import { SamlMetadataError, parseIdpMetadata } from './saml/saml-metadata';
 import { MountedSamlCredentials } from './saml/mounted-credentials';
@@ -66,6 +67,7 @@ export class SsoConnectionsService {
     private readonly cipher: SecretCipher,
     private readonly audit: AuditService,
     private readonly mounted: MountedSamlCredentials,
+    private readonly verifier: DomainVerifier,
   ) {
     this.urls = new SsoUrls(config.http.publicUrl);
   }
@@ -214,7 +216,12 @@ export class SsoConnectionsService {
     return this.dataSource
       .getRepository(SsoConnection)
       .createQueryBuilder('connection')
-      .innerJoin('connection.domains', 'served', 'served.domain = :domain', { domain })
+      .innerJoin(
+        'connection.domains',
+        'served',
+        'served.domain = :domain AND served.verified_at IS NOT NULL',
+        { domain },
+      )
       .innerJoin(
         'organizations',
         'organization',
@@ -334,37 +341,95 @@ export class SsoConnectionsService {
     }
   }
 
+  /**
+   * Makes the connection claim exactly `domains`: claims it keeps stay as they are (proven or
+   * not, same token), dropped ones go, new ones get a token. With SSO_DOMAIN_VERIFICATION=trust
+   * new claims count as proven at once.
+   */
   private async replaceDomains(
     manager: EntityManager,
     connectionId: string,
     domains: string[],
   ): Promise<void> {
-    const unique = [...new Set(domains)];
+    const wanted = [...new Set(domains)];
     const repository = manager.getRepository(SsoConnectionDomain);
-    await repository.delete({ connectionId });
-    const taken = await repository.find({ where: { domain: In(unique) } });
+    const current = await repository.findBy({ connectionId });
+    const dropped = current.filter((row) => !wanted.includes(row.domain)).map((row) => row.domain);
+    if (dropped.length > 0) await repository.delete({ connectionId, domain: In(dropped) });
+    const added = wanted.filter((domain) => !current.some((row) => row.domain === domain));
+    if (added.length === 0) return;
+
+    const trusted = this.config.sso.domainVerification === 'trust';
+    if (trusted) {
+      const taken = await repository.find({
+        where: { domain: In(added), verifiedAt: Not(IsNull()) },
+      });
+      if (taken.length > 0) {
+        throw new SsoException(
+          'SSO_DOMAIN_TAKEN',
+          `Already proven by another connection: ${taken.map((row) => row.domain).join(', ')}`,
+        );
+      }
+    }
+    const rows = added.map((domain) => ({
+      connectionId,
+      domain,
+      verificationToken: randomBytes(16).toString('hex'),
+      verifiedAt: trusted ? new Date() : null,
+    }));
+    await insertUnlessProven(manager, rows);
+  }
+
+  /**
+   * Checks the DNS record of every unproven domain of the connection and marks those that
+   * carry it. A domain another connection proved first stays unproven here.
+   */
+  async verifyDomains(
+    organizationId: string,
+    id: string,
+    actor: AuditContext,
+  ): Promise<SsoConnectionDto> {
+    const connection = await this.load(this.dataSource.manager, organizationId, id);
+    const pending = (connection.domains ?? []).filter((row) => row.verifiedAt === null);
+    const proven: string[] = [];
+    for (const row of pending) {
+      if (await this.verifier.proves(row.domain, row.verificationToken)) proven.push(row.domain);
+    }
+    const taken: string[] = [];
+    for (const domain of proven) {
+      try {
+        await this.dataSource.transaction(async (manager) => {
+          await manager
+            .getRepository(SsoConnectionDomain)
+            .update({ connectionId: id, domain, verifiedAt: IsNull() }, { verifiedAt: new Date() });
+          await this.audit.record(manager, actor, {
+            action: 'sso_connection.domain_verified',
+            outcome: 'success',
+            organizationId,
+            targetType: 'sso_connection',
+            targetId: id,
+            details: { domain },
+          });
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        taken.push(domain);
+      }
+    }
+    this.logger.log({
+      event: 'sso_domains_checked',
+      connection_id: id,
+      proven: proven.length - taken.length,
+      pending: pending.length - proven.length + taken.length,
+    });
     if (taken.length > 0) {
       throw new SsoException(
         'SSO_DOMAIN_TAKEN',
-        `Already served by another connection: ${taken.map((row) => row.domain).join(', ')}`,
+        `Already proven by another connection: ${taken.join(', ')}`,
       );
     }
-    try {
-      // A savepoint, so that a concurrent claim of the same domain ends as a 409, not a 500.
-      await manager.transaction((inner) =>
-        inner
-          .getRepository(SsoConnectionDomain)
-          .insert(unique.map((domain) => ({ domain, connectionId }))),
-      );
-    } catch (error) {
-      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) {
-        throw new SsoException('SSO_DOMAIN_TAKEN');
-      }
-      if ((error as { driverError?: { code?: unknown } }).driverError?.code === UNIQUE_VIOLATION) {
-        throw new SsoException('SSO_DOMAIN_TAKEN');
-      }
-      throw error;
-    }
+
+    return this.get(organizationId, id);
   }
 
   /** Validates and applies the protocol block of a create or update onto the entity. */
@@ -522,12 +587,26 @@ export class SsoConnectionsService {
       protocol: connection.protocol,
       enabled: connection.enabled,
       domains: (connection.domains ?? []).map((row) => row.domain).sort(),
+      domain_verification: [...(connection.domains ?? [])]
+        .sort((a, b) => a.domain.localeCompare(b.domain))
+        .map((row) => {
+          const record = verificationRecord(row.domain, row.verificationToken);
+          return {
+            domain: row.domain,
+            verified: row.verifiedAt !== null,
+            txt_record_name: record.name,
+            txt_record_value: record.value,
+          };
+        }),
       default_role: connection.defaultRole,
       login_url: this.urls.login(connection),
       warnings,
       created_at: connection.createdAt.toISOString(),
       updated_at: connection.updatedAt.toISOString(),
     };
+    for (const row of dto.domain_verification.filter((entry) => !entry.verified)) {
+      warnings.push(`Domain ${row.domain} is not proven: publish its TXT record, then verify`);
+    }
     if (connection.protocol === 'saml') {
       const certificates = connection.samlIdpCertificates.map((pem) =>
         summarizeCertificate(pem, now),
@@ -593,4 +672,27 @@ function mapping(input: ProfileMappingDto): ProfileMapping {
 
 function withOpenId(scopes: string[]): string[] {
   return [...new Set(['openid', ...scopes])];
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code =
+    (error as { code?: unknown }).code ??
+    (error as { driverError?: { code?: unknown } }).driverError?.code;
+
+  return code === UNIQUE_VIOLATION;
+}
+
+/** Inserts claims in a savepoint, so a concurrent proof of the same domain ends as a 409. */
+async function insertUnlessProven(
+  manager: EntityManager,
+  rows: Array<
+    Pick<SsoConnectionDomain, 'connectionId' | 'domain' | 'verificationToken' | 'verifiedAt'>
+  >,
+): Promise<void> {
+  try {
+    await manager.transaction((inner) => inner.getRepository(SsoConnectionDomain).insert(rows));
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new SsoException('SSO_DOMAIN_TAKEN');
+    throw error;
+  }
 }

@@ -6,6 +6,7 @@ import { KEY_VALUE_STORE, KeyValueStore } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Membership, Organization, Role, isBuiltInRole } from '@app/organizations';
 import { User, UsersService, normalizeEmail } from '@app/users';
+import { emailDomain } from './domain-verification';
 import { OidcProtocol } from './oidc/oidc-protocol';
 import { SamlProtocol } from './saml/saml-protocol';
 import { SsoConnection, SsoIdentity } from './sso-connection.entity';
@@ -36,6 +37,19 @@ const PROVISIONING_REFUSALS = {
 } as const;
 
 type ProvisioningRefusal = keyof typeof PROVISIONING_REFUSALS;
+
+/**
+ * Refusals that would tell whoever controls the identity provider something about an account
+ * (that it exists elsewhere, or is disabled): the browser gets one sentence for all of them;
+ * the audit log keeps the reason for the administrators.
+ */
+const ACCOUNT_REFUSALS: ReadonlySet<ProvisioningRefusal> = new Set([
+  'account_in_other_organization',
+  'membership_deactivated',
+  'removed_from_organization',
+  'user_inactive',
+]);
+const ACCOUNT_REFUSED = 'this account cannot sign in through this connection';
 
 class ProvisioningRefused extends Error {
   constructor(readonly reason: ProvisioningRefusal) {
@@ -84,10 +98,7 @@ export class SsoLoginService {
     organization_id?: string;
     login_url?: string;
   }> {
-    const normalized = normalizeEmail(email);
-    const connection = await this.connections.findByDomain(
-      normalized.slice(normalized.lastIndexOf('@') + 1),
-    );
+    const connection = await this.connections.findByDomain(emailDomain(normalizeEmail(email)));
     if (!connection) return { method: 'password' };
 
     return {
@@ -216,7 +227,7 @@ export class SsoLoginService {
       await this.recordFailure(connection, actor, reason);
       throw new SsoException(
         reason === 'return_url_not_allowed' ? 'SSO_RETURN_URL_NOT_ALLOWED' : 'SSO_LOGIN_REFUSED',
-        PROVISIONING_REFUSALS[reason],
+        ACCOUNT_REFUSALS.has(reason) ? ACCOUNT_REFUSED : PROVISIONING_REFUSALS[reason],
       );
     }
 
@@ -251,8 +262,8 @@ export class SsoLoginService {
   ): Promise<ExchangeGrant> {
     const organizationId = connection.organizationId;
     const email = normalizeEmail(profile.email);
-    const domain = email.slice(email.lastIndexOf('@') + 1);
-    if (!(connection.domains ?? []).some((row) => row.domain === domain)) {
+    const domain = emailDomain(email);
+    if (!(connection.domains ?? []).some((row) => row.domain === domain && row.verifiedAt)) {
       throw new ProvisioningRefused('email_domain_not_served');
     }
     const organization = await manager

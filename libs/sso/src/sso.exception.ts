@@ -9,7 +9,7 @@ export const SSO_ERRORS = {
   SSO_INVALID_METADATA: { status: 400, title: 'The identity provider metadata is invalid' },
   SSO_DOMAIN_TAKEN: {
     status: 409,
-    title: 'Another SSO connection already serves this email domain',
+    title: 'Another SSO connection has already proven this email domain',
   },
   SSO_UNKNOWN_ROLE: { status: 400, title: 'The default role does not exist in the organization' },
   SSO_RETURN_URL_NOT_ALLOWED: {
@@ -18,6 +18,7 @@ export const SSO_ERRORS = {
   },
   SSO_LOGIN_FAILED: { status: 401, title: 'Single sign-on failed' },
   SSO_LOGIN_REFUSED: { status: 403, title: 'Single sign-on is not allowed for this account' },
+  SSO_DNS_UNAVAILABLE: { status: 502, title: 'DNS could not be asked for the verification record' },
   SSO_PROVIDER_UNAVAILABLE: { status: 502, title: 'The identity provider could not be reached' },
   SSO_INVALID_CODE: { status: 400, title: 'The SSO code is invalid, expired or already used' },
 } as const;

@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { AuthModule } from '@app/auth';
 import { UsersModule } from '@app/users';
 import { OidcProtocol } from './oidc/oidc-protocol';
+import { DomainVerifier } from './domain-verification';
 import { MountedSamlCredentials } from './saml/mounted-credentials';
 import { SamlProtocol } from './saml/saml-protocol';
 import { SsoConnection, SsoConnectionDomain, SsoIdentity } from './sso-connection.entity';
@@ -42,6 +43,7 @@ const SAML_POST_LIMIT = '512kb';
     SamlProtocol,
     OidcProtocol,
     MountedSamlCredentials,
+    DomainVerifier,
     SsoConnectionsService,
     SsoLoginService,
     SsoExchangeService,

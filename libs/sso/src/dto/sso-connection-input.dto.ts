@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -20,11 +21,17 @@ import {
 import { SSO_PROTOCOLS, SsoProtocolName } from '../sso-connection.entity';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-const lowerDomains = ({ value }: { value: unknown }) =>
+/**
+ * Domains as stored and compared: lower case IDNA ASCII, so a Unicode domain and its punycode
+ * form are one domain. What IDNA cannot map stays as given and fails the FQDN check.
+ */
+const asciiDomains = ({ value }: { value: unknown }) =>
   Array.isArray(value)
-    ? value.map((domain: unknown) =>
-        typeof domain === 'string' ? domain.trim().toLowerCase() : domain,
-      )
+    ? value.map((domain: unknown) => {
+        if (typeof domain !== 'string') return domain;
+        const trimmed = domain.trim().toLowerCase();
+        return domainToASCII(trimmed) || trimmed;
+      })
     : value;
 
 /** Optional, but never null: null would reach a NOT NULL column or erase a setting. */
@@ -185,7 +192,7 @@ export class OidcSettingsInputDto {
 }
 
 const domainRules = () => [
-  Transform(lowerDomains),
+  Transform(asciiDomains),
   IsArray(),
   ArrayMinSize(1),
   ArrayMaxSize(50),

@@ -22,6 +22,20 @@ export class CertificateSummaryDto {
   expires_soon!: boolean;
 }
 
+export class DomainVerificationDto {
+  @ApiProperty({ example: 'acme.com' })
+  domain!: string;
+
+  @ApiProperty({ description: 'Proven domains route discovery and sign-ins to the connection' })
+  verified!: boolean;
+
+  @ApiProperty({ example: '_faultmaven-sso.acme.com' })
+  txt_record_name!: string;
+
+  @ApiProperty({ example: 'faultmaven-sso-verification=3f2a...' })
+  txt_record_value!: string;
+}
+
 export class SamlSettingsDto {
   @ApiProperty()
   idp_entity_id!: string;
@@ -110,6 +124,14 @@ export class SsoConnectionDto {
 
   @ApiProperty({ type: [String] })
   domains!: string[];
+
+  @ApiProperty({
+    type: [DomainVerificationDto],
+    description:
+      'Publish each TXT record, then POST sso/connections/:id/domains/verify; only proven ' +
+      'domains route discovery and sign-ins',
+  })
+  domain_verification!: DomainVerificationDto[];
 
   @ApiProperty()
   default_role!: string;
