@@ -1,5 +1,4 @@
 import { createSocket } from 'node:dgram';
-import { AddressInfo } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 
 /** An authoritative DNS server on loopback answering TXT questions from a table. */
@@ -42,7 +41,7 @@ export async function startDnsServer(): Promise<TestDnsServer> {
     socket.send(answer, remote.port, remote.address);
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address() as AddressInfo;
+  const { port } = socket.address();
 
   return {
     address: `127.0.0.1:${port}`,

@@ -27,6 +27,7 @@ import {
 } from './dto/sso-connection-input.dto';
 import { SsoConnectionDto } from './dto/sso-connection.dto';
 import { DomainVerifier, verificationRecord } from './domain-verification';
+import { IssuerAddressError, checkLiteralAddress } from './oidc/issuer-address';
 import { InvalidIssuerUrlError, validateIssuerUrl } from './oidc/issuer-url';
 import { SamlMetadataError, parseIdpMetadata } from './saml/saml-metadata';
 import { MountedSamlCredentials } from './saml/mounted-credentials';
@@ -570,9 +571,16 @@ export class SsoConnectionsService {
   /** HTTPS only; plain HTTP only on a loopback address outside production (development, tests). */
   private checkIssuer(issuer: string): void {
     try {
-      validateIssuerUrl(issuer, this.config.sso);
+      const url = validateIssuerUrl(issuer, this.config.sso);
+      // Names are checked when they are used (their addresses can change); literals now.
+      checkLiteralAddress(url.hostname, {
+        loopback: this.config.sso.allowLoopbackIssuerAddresses,
+        private: this.config.sso.allowPrivateIssuerAddresses,
+      });
     } catch (error) {
-      if (!(error instanceof InvalidIssuerUrlError)) throw error;
+      if (!(error instanceof InvalidIssuerUrlError || error instanceof IssuerAddressError)) {
+        throw error;
+      }
       throw new SsoException('SSO_CONNECTION_INVALID', `oidc.issuer: ${error.message}`);
     }
   }

@@ -57,6 +57,7 @@ export const SSO_FAILURE_REASONS = {
   provider_error: 'identity provider returned an error',
   provider_unreachable: 'identity provider unreachable',
   missing_email: 'no email in the asserted profile',
+  issuer_address_refused: "the identity provider's address is not allowed",
   insecure_issuer: 'identity provider issuer not served over https',
 } as const;
 
@@ -112,6 +113,8 @@ export interface SsoProtocolOptions {
   flowTtlSeconds: number;
   /** Lets an OIDC issuer on a loopback address use plain HTTP; never set in production. */
   allowHttpLoopbackIssuers: boolean;
+  /** Kinds of address, besides public ones, an OpenID provider's hosts may resolve to. */
+  issuerAddresses: { loopback: boolean; private: boolean };
 }
 
 export const SSO_PROTOCOL_OPTIONS = Symbol('SSO_PROTOCOL_OPTIONS');

@@ -38,6 +38,10 @@ const SAML_POST_LIMIT = '512kb';
         clockSkewSeconds: config.sso.clockSkewSeconds,
         flowTtlSeconds: config.sso.flowTtlSeconds,
         allowHttpLoopbackIssuers: config.sso.allowHttpLoopbackIssuers,
+        issuerAddresses: {
+          loopback: config.sso.allowLoopbackIssuerAddresses,
+          private: config.sso.allowPrivateIssuerAddresses,
+        },
       }),
     },
     SamlProtocol,

@@ -18,6 +18,7 @@ const OPTIONS: SsoProtocolOptions = {
   clockSkewSeconds: 30,
   flowTtlSeconds: 600,
   allowHttpLoopbackIssuers: true,
+  issuerAddresses: { loopback: true, private: true },
 };
 const REDIRECT_A = 'http://127.0.0.1:3999/sso/oidc/conn-a/callback';
 const REDIRECT_B = 'http://127.0.0.1:3999/sso/oidc/conn-b/callback';
@@ -406,6 +407,17 @@ describe('OidcProtocol against a real OpenID provider', () => {
     await expect(
       strict.begin(connectionA(idp.issuer), REDIRECT_A, carryFor('conn-a')),
     ).rejects.toMatchObject({ reason: 'insecure_issuer' });
+  });
+
+  it('refuses a provider whose address the policy does not allow, before any request', async () => {
+    const strict = new OidcProtocol(store, {
+      ...OPTIONS,
+      issuerAddresses: { loopback: false, private: false },
+    });
+
+    await expect(
+      strict.begin(connectionA(idp.issuer), REDIRECT_A, carryFor('conn-a')),
+    ).rejects.toMatchObject({ reason: 'issuer_address_refused' });
   });
 
   it('refuses a plain http issuer off loopback even when loopback issuers are allowed', async () => {

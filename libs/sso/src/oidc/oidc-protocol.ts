@@ -11,6 +11,7 @@ import {
   SsoProtocolError,
   SsoProtocolOptions,
 } from '../sso-protocol';
+import { IssuerAddressError, addressCheckedFetch } from './issuer-address';
 import { InvalidIssuerUrlError, validateIssuerUrl } from './issuer-url';
 
 /** Long enough to spare the provider a discovery per login, short enough to follow key moves. */
@@ -267,6 +268,9 @@ export class OidcProtocol {
         error_name: error instanceof Error ? error.name : typeof error,
         error_code: error instanceof oidc.ClientError ? error.code : undefined,
       });
+      if (causedByAddress(error)) {
+        throw new SsoProtocolError('issuer_address_refused', { cause: error });
+      }
       throw new SsoProtocolError('provider_unreachable', { cause: error });
     }
   }
@@ -292,7 +296,11 @@ export class OidcProtocol {
       settings.clientId,
       metadata,
       oidc.ClientSecretBasic(settings.clientSecret),
-      { execute, timeout: PROVIDER_TIMEOUT_SECONDS },
+      {
+        execute,
+        timeout: PROVIDER_TIMEOUT_SECONDS,
+        [oidc.customFetch]: addressCheckedFetch(this.options.issuerAddresses),
+      },
     );
     const methods = configuration.serverMetadata().token_endpoint_auth_methods_supported;
     // client_secret_basic is the registration default; use post only where basic is absent.
@@ -379,4 +387,14 @@ function stringList(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
 
   return value.filter((item): item is string => typeof item === 'string' && item !== '');
+}
+
+/** True when a refusal of the provider's address is somewhere in the error's cause chain. */
+function causedByAddress(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (current instanceof IssuerAddressError) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+
+  return false;
 }

@@ -28,6 +28,7 @@ const options: SsoProtocolOptions = {
   clockSkewSeconds: 60,
   flowTtlSeconds: 600,
   allowHttpLoopbackIssuers: false,
+  issuerAddresses: { loopback: false, private: false },
 };
 
 const spFor = (connectionId: string): ServiceProviderEndpoints => ({
