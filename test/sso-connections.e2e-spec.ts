@@ -181,6 +181,9 @@ describe('SSO connections', () => {
     ['three certificates', { idp_certificates: ['a', 'b', 'c'] }, 'VALIDATION_FAILED'],
     ['an sso_url that is not a URL', { sso_url: 'javascript:alert(1)' }, 'VALIDATION_FAILED'],
     ['a key without its certificate', { sp_private_key: 'x' }, 'SSO_CONNECTION_INVALID'],
+    ['a certificate removed without its key', { sp_certificate: null }, 'SSO_CONNECTION_INVALID'],
+    ['an entity id that is no URI', { idp_entity_id: 'not a url at all' }, 'VALIDATION_FAILED'],
+    ['a made-up NameID format', { name_id_format: 'garbage' }, 'VALIDATION_FAILED'],
   ])('refuses a SAML connection with %s', async (_name, saml, code) => {
     const response = await request(t.server)
       .post(`${API}/sso/connections`)
@@ -188,6 +191,37 @@ describe('SSO connections', () => {
       .send(samlBody({}, saml));
 
     expectProblem(response, 400, code);
+  });
+
+  it('refuses metadata that describes several identity providers', async () => {
+    const one = idpMetadata('https://a.test', 'https://a.test/sso', valid.cert);
+    const two = idpMetadata('https://b.test', 'https://b.test/sso', valid.cert);
+    const aggregate =
+      '<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">' +
+      one.replace(/^<\?xml[^>]*>/, '') +
+      two.replace(/^<\?xml[^>]*>/, '') +
+      '</md:EntitiesDescriptor>';
+    const response = await request(t.server)
+      .post(`${API}/sso/connections`)
+      .set(bearer(owner))
+      .send({
+        name: 'Aggregate',
+        protocol: 'saml',
+        domains: [uniqueDomain('agg')],
+        saml: { metadata_xml: aggregate },
+      });
+
+    const body = expectProblem(response, 400, 'SSO_INVALID_METADATA');
+    expect(body.detail).toContain('2 identity providers');
+  });
+
+  it('refuses a connection name with invisible characters', async () => {
+    const response = await request(t.server)
+      .post(`${API}/sso/connections`)
+      .set(bearer(owner))
+      .send(samlBody({ name: '\u200b' }));
+
+    expectProblem(response, 400, 'VALIDATION_FAILED');
   });
 
   it('refuses an expired IdP certificate, naming it', async () => {
@@ -231,6 +265,22 @@ describe('SSO connections', () => {
       [created.id],
     );
     expect(row.key).toMatch(/^v1\./);
+  });
+
+  it('refuses an elliptic-curve SP key, since requests are signed with RSA-SHA256', async () => {
+    const ec = await generate([{ name: 'commonName', value: 'sp.test' }], {
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
+      notAfterDate: new Date(Date.now() + 90 * DAY),
+    });
+    const response = await request(t.server)
+      .post(`${API}/sso/connections`)
+      .set(bearer(owner))
+      .send(samlBody({}, { sp_private_key: ec.private, sp_certificate: ec.cert }));
+
+    const body = expectProblem(response, 400, 'SSO_INVALID_CERTIFICATE');
+    expect(body.detail).toContain('RSA');
   });
 
   it('encrypts the OIDC client secret and never returns it', async () => {
@@ -441,6 +491,30 @@ describe('SSO connections', () => {
       // Members outside the connection's domains keep their password.
       await signIn(t, outsider, organization);
     });
+  });
+
+  it('will not let an owner require SSO before signing in through it', async () => {
+    const domain = uniqueDomain('lockout');
+    const organization = (await createOrganization(t.dataSource)).id;
+    const boss = await signedInMember(t, organization, ['owner'], `boss@${domain}`);
+    const connection = await createConnection(t, boss, samlBody({ domains: [domain] }));
+
+    const refused = await request(t.server)
+      .patch(`${API}/organizations/current`)
+      .set(bearer(boss))
+      .send({ require_sso: true });
+    expectProblem(refused, 409, 'ORGANIZATION_SSO_LOCKOUT');
+
+    // Once the owner has an identity at the connection (a first SSO sign-in), it is allowed.
+    await t.dataSource.query(
+      'INSERT INTO sso_identities (connection_id, user_id, subject) VALUES ($1, $2, $3)',
+      [connection.id, boss.userId, boss.email],
+    );
+    await request(t.server)
+      .patch(`${API}/organizations/current`)
+      .set(bearer(boss))
+      .send({ require_sso: true })
+      .expect(200);
   });
 
   it('has no SSO routes with ENABLE_SSO=false', async () => {

@@ -225,6 +225,9 @@ export class OrganizationsAdminService {
         input.registration_policy ?? organization.registrationPolicy,
         input.allowed_email_domains ?? organization.allowedEmailDomains,
       );
+      if (changed.includes('require_sso') && input.require_sso === true) {
+        await refuseSsoLockout(manager, id, caller.userId);
+      }
       if (changed.includes('slug')) {
         const taken = await manager.getRepository(Organization).existsBy({ slug: input.slug });
         if (taken) throw new OrganizationsException('ORGANIZATION_SLUG_TAKEN');
@@ -322,6 +325,37 @@ export class OrganizationsAdminService {
     }
 
     return null;
+  }
+}
+
+/**
+ * Refuses to require SSO while the caller would be locked out by it: their email's domain is
+ * proven by an enabled SSO connection of the organization, and they have never signed in
+ * through one of its connections. Read with SQL, since the SSO feature sits above this one.
+ */
+async function refuseSsoLockout(
+  manager: EntityManager,
+  organizationId: string,
+  userId: string,
+): Promise<void> {
+  const rows = await manager.query<Array<{ signed_in: boolean }>>(
+    `SELECT EXISTS (SELECT 1 FROM sso_identities i
+                      JOIN sso_connections c ON c.id = i.connection_id
+                     WHERE i.user_id = u.id AND c.organization_id = $1 AND c.enabled) AS signed_in
+       FROM users u
+       JOIN sso_connections c ON c.organization_id = $1 AND c.enabled
+       JOIN sso_connection_domains d
+         ON d.connection_id = c.id AND d.verified_at IS NOT NULL
+        AND d.domain = split_part(u.email, '@', 2)
+      WHERE u.id = $2
+      LIMIT 1`,
+    [organizationId, userId],
+  );
+  if (rows.length > 0 && !rows[0].signed_in) {
+    throw new OrganizationsException(
+      'ORGANIZATION_SSO_LOCKOUT',
+      'Sign in once through the SSO connection that serves your email domain, then require SSO',
+    );
   }
 }
 

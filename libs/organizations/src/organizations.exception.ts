@@ -12,6 +12,10 @@ export const ORGANIZATION_ERRORS = {
     title: 'Changing registration or sign-in requirements needs organizations:manage_security',
   },
   ORGANIZATION_FULL: { status: 409, title: 'The organization has reached its user limit' },
+  ORGANIZATION_SSO_LOCKOUT: {
+    status: 409,
+    title: 'Requiring SSO now would lock you out of the organization',
+  },
   MEMBER_NOT_FOUND: { status: 404, title: 'Member not found' },
   MEMBER_LAST_OWNER: {
     status: 409,

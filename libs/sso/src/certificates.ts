@@ -78,6 +78,13 @@ export function checkKeyPair(privateKeyPem: string, certificatePem: string): voi
   } catch {
     throw new SsoException('SSO_INVALID_CERTIFICATE', 'sp_private_key is not a PEM private key');
   }
+  // node-saml signs requests with RSA-SHA256; another key type makes signatures no IdP accepts.
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw new SsoException(
+      'SSO_INVALID_CERTIFICATE',
+      'sp_private_key must be an RSA key: SAML requests are signed with RSA-SHA256',
+    );
+  }
   if (!new X509Certificate(certificatePem).checkPrivateKey(key)) {
     throw new SsoException(
       'SSO_INVALID_CERTIFICATE',

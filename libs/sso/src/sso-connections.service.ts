@@ -443,7 +443,7 @@ export class SsoConnectionsService {
     if (input[other] !== undefined) {
       throw new SsoException(
         'SSO_CONNECTION_INVALID',
-        `A ${connection.protocol} connection takes no ${other} settings`,
+        `${connection.protocol === 'saml' ? 'A SAML' : 'An OIDC'} connection takes no ${other} settings`,
       );
     }
     if (connection.protocol === 'saml') {
@@ -518,7 +518,8 @@ export class SsoConnectionsService {
     }
     const key = input.sp_private_key ?? null;
     const certificate = input.sp_certificate ?? null;
-    if ((key === null) !== (certificate === null)) {
+    const bothGiven = input.sp_private_key !== undefined && input.sp_certificate !== undefined;
+    if (!bothGiven || (key === null) !== (certificate === null)) {
       throw new SsoException(
         'SSO_CONNECTION_INVALID',
         'sp_private_key and sp_certificate are given (or cleared) together',

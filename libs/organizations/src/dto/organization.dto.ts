@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayUnique,
   IsArray,
   IsBoolean,
   IsEmail,
@@ -76,6 +77,7 @@ const FIELD_RULES = {
   returnUrls: () => [
     IsArray(),
     ArrayMaxSize(50),
+    ArrayUnique({ message: 'sso_return_urls must not repeat a URL' }),
     MaxLength(2048, { each: true }),
     IsUrl(
       { protocols: ['https', 'http'], require_protocol: true, require_tld: false },

@@ -38,6 +38,10 @@ const asciiDomains = ({ value }: { value: unknown }) =>
 const IsPresentOrAbsent = () => ValidateIf((_object, value) => value !== undefined);
 
 const ATTRIBUTE_NAME = /^[^\s<>"']{1,255}$/;
+/** An absolute URI: a scheme, a colon, then no white space. */
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
+/** A display name: no control or invisible formatting characters. */
+const DISPLAY_NAME = /^[^\p{Cc}\p{Cf}]+$/u;
 
 /** Which SAML attribute or OIDC claim holds each profile field; unset fields use defaults. */
 export class ProfileMappingDto {
@@ -78,12 +82,16 @@ export class SamlSettingsInputDto {
   @MaxLength(200_000)
   metadata_xml?: string;
 
-  @ApiPropertyOptional({ example: 'https://idp.acme.com/saml', maxLength: 1024 })
+  @ApiPropertyOptional({
+    example: 'https://idp.acme.com/saml',
+    maxLength: 1024,
+    description: "The IdP's entityID: a URI (URL or URN)",
+  })
   @IsPresentOrAbsent()
   @Transform(trim)
   @IsString()
-  @IsNotEmpty()
   @MaxLength(1024)
+  @Matches(URI, { message: 'idp_entity_id must be a URI (a URL or a URN)' })
   idp_entity_id?: string;
 
   @ApiPropertyOptional({ example: 'https://idp.acme.com/saml/sso', maxLength: 2048 })
@@ -113,6 +121,9 @@ export class SamlSettingsInputDto {
   @IsOptional()
   @IsString()
   @MaxLength(255)
+  @Matches(/^urn:oasis:names:tc:SAML:[12]\.[01]:nameid-format:[A-Za-z]+$/, {
+    message: 'name_id_format must be a SAML NameID format URN',
+  })
   name_id_format?: string | null;
 
   @ApiPropertyOptional({ type: ProfileMappingDto })
@@ -206,6 +217,7 @@ export class CreateSsoConnectionDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @Matches(DISPLAY_NAME, { message: 'name must not contain control or invisible characters' })
   name!: string;
 
   @ApiProperty({ enum: SSO_PROTOCOLS })
@@ -257,6 +269,7 @@ export class UpdateSsoConnectionDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @Matches(DISPLAY_NAME, { message: 'name must not contain control or invisible characters' })
   name?: string;
 
   @ApiPropertyOptional({ type: [String] })

@@ -79,7 +79,14 @@ function findIdpEntity(root: Element): Element | null {
     return isIdp(root) ? root : null;
   }
   if (isElement(root, SAML_NAMESPACES.metadata, 'EntitiesDescriptor')) {
-    return childElements(root, SAML_NAMESPACES.metadata, 'EntityDescriptor').find(isIdp) ?? null;
+    const idps = childElements(root, SAML_NAMESPACES.metadata, 'EntityDescriptor').filter(isIdp);
+    // A federation's aggregate lists many: choosing one silently could trust the wrong IdP.
+    if (idps.length > 1) {
+      throw new SamlMetadataError(
+        `The metadata describes ${idps.length} identity providers; import the EntityDescriptor of one`,
+      );
+    }
+    return idps[0] ?? null;
   }
 
   return null;
