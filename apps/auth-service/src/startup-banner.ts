@@ -1,4 +1,4 @@
-import { AppConfig } from '@app/config';
+import { AppConfig, RedisConfig } from '@app/config';
 import { SeedResult, deliverAdminPassword } from '@app/organizations';
 
 /**
@@ -18,7 +18,7 @@ export function printStartupBanner(
     `  Swagger UI:   ${url}/${docsPath}`,
     `  Health:       ${url}/health`,
     `  Database:     ${config.database.host ? `PostgreSQL at ${config.database.host}` : 'embedded PostgreSQL'}`,
-    `  Store:        ${config.redis.host ? `Redis at ${config.redis.host}` : 'in-memory'}`,
+    `  Store:        ${describeStore(config.redis)}`,
   ];
   if (seeded) {
     lines.push(
@@ -32,4 +32,17 @@ export function printStartupBanner(
     );
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
+function describeStore(redis: RedisConfig): string {
+  if (!redis.enabled) return 'in-memory';
+  const tls = redis.tls ? ' over TLS' : '';
+  switch (redis.mode) {
+    case 'standalone':
+      return `Redis at ${redis.host}${tls}`;
+    case 'sentinel':
+      return `Redis master "${redis.sentinel?.masterName}" via Sentinel${tls}`;
+    case 'cluster':
+      return `Redis Cluster (${redis.cluster?.nodes.length} seed nodes)${tls}`;
+  }
 }

@@ -106,7 +106,7 @@ export class TokenService {
   async authenticate(token: string): Promise<Principal> {
     const principal = this.decode(token);
     const revocations = await this.store.getMany([
-      RevocationKeys.token(principal.tokenId),
+      RevocationKeys.token(principal.sessionId, principal.tokenId),
       RevocationKeys.session(principal.sessionId),
       RevocationKeys.organization(principal.organizationId),
       RevocationKeys.membership(principal.organizationId, principal.userId),
@@ -122,7 +122,11 @@ export class TokenService {
   async revokeAccessToken(principal: Principal): Promise<void> {
     const remaining = principal.expiresAt - Math.floor(Date.now() / 1000);
     if (remaining > 0)
-      await this.store.set(RevocationKeys.token(principal.tokenId), '1', remaining);
+      await this.store.set(
+        RevocationKeys.token(principal.sessionId, principal.tokenId),
+        '1',
+        remaining,
+      );
   }
 
   /** Makes every access token of a session unusable; none outlives the access-token lifetime. */

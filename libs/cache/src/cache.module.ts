@@ -7,13 +7,13 @@ import { RedisStore } from './redis.store';
 
 async function createStore(config: AppConfig): Promise<KeyValueStore> {
   const logger = new Logger('CacheModule');
-  if (!config.redis.host) {
+  if (!config.redis.enabled) {
     logger.log('REDIS_HOST is not set: using the in-memory store (single instance only)');
     return new MemoryStore({
       persistPath: config.dataDir === 'memory' ? undefined : join(config.dataDir, 'store.json'),
     });
   }
-  const store = new RedisStore({ ...config.redis, host: config.redis.host });
+  const store = new RedisStore(config.redis);
   await store.connect();
 
   return store;

@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from './key-value-store';
-import { RedisStore } from './redis.store';
+import { RedisStore, hashTagOf } from './redis.store';
 
 describe('RedisStore without a reachable server', () => {
   // Port 1 on loopback: nothing listens there, so every connection is refused.
@@ -43,5 +43,19 @@ describe('RedisStore without a reachable server', () => {
 
     await expect(command(store)).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('hashTagOf', () => {
+  it.each([
+    ['fm:revoked:{sid:s1}:jti:t1', 'sid:s1'],
+    ['fm:revoked:{sid:s1}', 'sid:s1'],
+    ['fm:{a}{b}', 'a'],
+    ['fm:{}{b}', 'fm:{}{b}'],
+    ['fm:{open', 'fm:{open'],
+    ['fm:plain', 'fm:plain'],
+    ['fm:}{x}', 'x'],
+  ])('hashes %j by %j, as Redis Cluster does', (key, tag) => {
+    expect(hashTagOf(key)).toBe(tag);
   });
 });

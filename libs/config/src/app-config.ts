@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ENVIRONMENT_VARIABLES, RawEnvironment, VariableName } from './environment-variables';
 import { JwtAlgorithm, normalizePem, parsePrivateKey, parsePublicKey } from './jwt-keys';
+import { RedisConfig, loadRedisConfig } from './redis-config';
 
 export type Environment = 'development' | 'test' | 'staging' | 'production';
 
@@ -48,15 +49,6 @@ export interface DatabaseConfig {
   database: string;
   poolSize: number;
   connectTimeoutMs: number;
-}
-
-export interface RedisConfig {
-  /** Undefined means: use the in-memory store. */
-  host?: string;
-  port: number;
-  password?: string;
-  db: number;
-  keyPrefix: string;
 }
 
 /** One AES-256-GCM key of ENCRYPTION_KEYS: its id travels in every ciphertext it makes. */
@@ -322,9 +314,13 @@ function smtpConfig(host: string, raw: RawEnvironment, isProduction: boolean): S
 }
 
 function productionProblems(raw: RawEnvironment): string[] {
-  const problems = REQUIRED_IN_PRODUCTION.filter((name) => raw[name] === undefined).map(
-    (name) => `${name} is required when ENVIRONMENT=production`,
+  // Sentinel and cluster modes name their servers in other variables (see redis-config.ts).
+  const required = REQUIRED_IN_PRODUCTION.filter(
+    (name) => name !== 'REDIS_HOST' || (raw.REDIS_MODE ?? 'standalone') === 'standalone',
   );
+  const problems = required
+    .filter((name) => raw[name] === undefined)
+    .map((name) => `${name} is required when ENVIRONMENT=production`);
   if (raw.ENCRYPTION_KEYS === undefined && (raw.JWT_ALGORITHM ?? 'HS256') !== 'HS256') {
     // With HS256 a key is derived from JWT_SECRET_KEY; a key pair offers nothing to derive from.
     problems.push(
@@ -378,6 +374,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const encryption =
     raw.ENCRYPTION_KEYS === undefined ? undefined : parseEncryptionKeys(raw.ENCRYPTION_KEYS);
   if (encryption) problems.push(...encryption.problems);
+  const { redis, problems: redisProblems } = loadRedisConfig(raw);
+  problems.push(...redisProblems);
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
   const port = raw.PORT ?? 8000;
@@ -419,13 +417,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       poolSize: raw.POSTGRES_POOL_SIZE ?? 10,
       connectTimeoutMs: raw.POSTGRES_CONNECT_TIMEOUT_MS ?? 5000,
     },
-    redis: {
-      host: raw.REDIS_HOST,
-      port: raw.REDIS_PORT ?? 6379,
-      password: raw.REDIS_PASSWORD,
-      db: raw.REDIS_DB ?? 0,
-      keyPrefix: raw.REDIS_KEY_PREFIX ?? 'fm-auth:',
-    },
+    redis,
     jwt: {
       algorithm: raw.JWT_ALGORITHM ?? 'HS256',
       secret: raw.JWT_SECRET_KEY,

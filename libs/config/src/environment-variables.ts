@@ -110,6 +110,54 @@ export const ENVIRONMENT_VARIABLES = {
     description: 'Prefix of every Redis key this service writes',
     schema: text.optional(),
   },
+  REDIS_MODE: {
+    description:
+      'How to reach Redis: standalone (REDIS_HOST), sentinel (REDIS_SENTINELS) or cluster ' +
+      '(REDIS_CLUSTER_NODES)',
+    schema: z.enum(['standalone', 'sentinel', 'cluster']).optional(),
+  },
+  REDIS_USERNAME: {
+    description: 'Redis ACL user (Redis 6+); unset: the default user',
+    schema: text.optional(),
+  },
+  REDIS_TLS: {
+    description: 'Connect to Redis (and Sentinel) over TLS; certificates are always verified',
+    schema: flag.optional(),
+  },
+  REDIS_TLS_CA_FILE: {
+    description: "PEM file of the CA that signed the Redis servers' certificates",
+    schema: text.optional(),
+  },
+  REDIS_TLS_CERT_FILE: {
+    description: 'PEM client certificate, for servers that require one (tls-auth-clients)',
+    schema: text.optional(),
+  },
+  REDIS_TLS_KEY_FILE: {
+    description: 'PEM private key of REDIS_TLS_CERT_FILE',
+    schema: text.optional(),
+  },
+  REDIS_TLS_SERVERNAME: {
+    description:
+      "Name expected in the Redis servers' certificates (default: the host connected to)",
+    schema: text.optional(),
+  },
+  REDIS_SENTINELS: {
+    description: 'Sentinel mode: comma-separated host:port list of Sentinels',
+    schema: text.optional(),
+  },
+  REDIS_SENTINEL_MASTER: {
+    description: 'Sentinel mode: name of the monitored master',
+    schema: text.optional(),
+  },
+  REDIS_SENTINEL_PASSWORD: {
+    description: 'Sentinel mode: password of the Sentinels (requirepass), if they have one',
+    schema: z.string().optional(),
+    secret: true,
+  },
+  REDIS_CLUSTER_NODES: {
+    description: 'Cluster mode: comma-separated host:port list of seed nodes',
+    schema: text.optional(),
+  },
   JWT_SECRET_KEY: {
     description: 'HS256 signing key for access tokens (64+ characters in production)',
     schema: z.string().optional(),

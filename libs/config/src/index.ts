@@ -3,3 +3,4 @@ export * from './config.module';
 export * from './dotenv';
 export { ENVIRONMENT_VARIABLES } from './environment-variables';
 export * from './jwt-keys';
+export * from './redis-config';
