@@ -6,7 +6,7 @@ import type { Options } from 'pino-http';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { LOG_FIELDS, REDACTED_PATHS } from './log-fields';
 import { assignRequestId } from './request-id';
-import { traceFields } from './trace-context';
+import { currentTraceFields } from './trace-context';
 
 const QUIET_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
 
@@ -25,7 +25,7 @@ function endpointOf(request: RoutedRequest): string {
 }
 
 function requestFields(request: RoutedRequest, response: ServerResponse, durationMs: number) {
-  // request_id, trace_id and span_id are already bound to every line of the request.
+  // request_id, trace_id and span_id are already on every line of the request (see below).
   return {
     [LOG_FIELDS.userId]: request.user?.userId,
     [LOG_FIELDS.organizationId]: request.user?.organizationId,
@@ -47,8 +47,8 @@ export function buildPinoHttpOptions(config: AppConfig): Options {
     // The id is normally assigned by the first middleware; this covers any request before it.
     genReqId: (request, response) => request.id ?? assignRequestId(request, response),
     customAttributeKeys: { reqId: LOG_FIELDS.requestId },
-    // Bound when the request's logger is made, inside the server span: every line carries it.
-    customProps: (request) => traceFields(request),
+    // trace_id and span_id of the request being handled, on every line it logs.
+    mixin: currentTraceFields,
     quietReqLogger: true,
     // The completion line carries the flat fields above, not pino-http's raw req/res dumps
     // (headers, query strings), which could hold more than the logs should.
