@@ -14,6 +14,7 @@ import {
   httpMetricsMiddleware,
   metricsHandler,
   requestIdMiddleware,
+  traceFieldsMiddleware,
 } from '@app/observability';
 import { requireJsonBody } from './body-media-types';
 
@@ -99,6 +100,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  app.use(traceFieldsMiddleware);
   app.use(httpMetricsMiddleware(app.get(Metrics)));
   app.use(closeConnectionsWhenDraining(app.get(ShutdownState)));
   app.use(
