@@ -1,5 +1,6 @@
 import { Controller, Get, Post } from '@nestjs/common';
 import { Authenticated, Public } from '@app/common';
+import { METRICS_PATH } from '@app/observability';
 import { API_PREFIX, DOCS_PATH } from '../apps/auth-service/src/app.setup';
 import {
   ControllerRoute,
@@ -139,7 +140,7 @@ describe('route access policies', () => {
     expect(both.map(describeRoute)).toEqual([]);
   });
 
-  it('mounts in Express only controller routes and the OpenAPI document itself', () => {
+  it('mounts in Express only controller routes, the OpenAPI document and /metrics', () => {
     const known = new Set(
       routes.flatMap((route) => [
         `${route.method} /${API_PREFIX}/${route.path}`,
@@ -156,6 +157,8 @@ describe('route access policies', () => {
       if (path === docs || path.startsWith(`${docs}/`) || path.startsWith(`${docs}-`)) {
         return false;
       }
+      // The Prometheus scrape: public by design, outside the API and its guards.
+      if (entry === `GET ${METRICS_PATH}`) return false;
 
       return !known.has(entry);
     });

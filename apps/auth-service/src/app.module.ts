@@ -8,7 +8,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { CryptoModule } from '@app/crypto';
 import { DatabaseModule } from '@app/database';
 import { HealthModule } from '@app/health';
-import { LoggingModule } from '@app/observability';
+import { LoggingModule, MetricsModule } from '@app/observability';
 import {
   InvitationsModule,
   OrganizationsAdminModule,
@@ -17,6 +17,7 @@ import {
 import { SsoModule } from '@app/sso';
 import { TeamsModule } from '@app/teams';
 import { UsersModule } from '@app/users';
+import { DependencyMetrics } from './dependency-metrics';
 import { StartupSeeder } from './startup-seeder';
 
 /**
@@ -31,6 +32,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule,
+        MetricsModule,
         DatabaseModule,
         CacheModule,
         // Before AuthModule, so its guard counts a request before authentication is tried.
@@ -55,6 +57,7 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
         StartupSeeder,
+        DependencyMetrics,
       ],
     };
   }

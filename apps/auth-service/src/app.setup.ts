@@ -3,9 +3,19 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { isUtf8 } from 'node:buffer';
+import type { ServerResponse } from 'node:http';
 import { INVALID_UTF8_BODY, ProblemDetailsDto, RATE_LIMIT_HEADERS } from '@app/common';
 import { AppConfig } from '@app/config';
-import { REQUEST_ID_HEADER, requestIdMiddleware } from '@app/observability';
+import { ShutdownState } from '@app/health';
+import {
+  METRICS_PATH,
+  Metrics,
+  REQUEST_ID_HEADER,
+  httpMetricsMiddleware,
+  metricsHandler,
+  requestIdMiddleware,
+  traceFieldsMiddleware,
+} from '@app/observability';
 import { requireJsonBody } from './body-media-types';
 
 export const API_PREFIX = 'api/v1/enterprise';
@@ -72,6 +82,17 @@ function refuseInvalidUtf8(_request: unknown, _response: unknown, body: Buffer):
 }
 
 /**
+ * Once shutdown has begun every response closes its connection, so a kept-alive client
+ * opens a new one, which the load balancer sends to another instance.
+ */
+function closeConnectionsWhenDraining(shutdown: ShutdownState) {
+  return (_request: unknown, response: ServerResponse, next: () => void): void => {
+    if (shutdown.isDraining) response.setHeader('Connection', 'close');
+    next();
+  };
+}
+
+/**
  * Everything about the HTTP layer that is not a module: proxy trust, security headers, CORS,
  * body limits, the API prefix and Swagger. Shared by the entry point and the e2e tests.
  */
@@ -79,6 +100,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
+  app.use(traceFieldsMiddleware);
+  app.use(httpMetricsMiddleware(app.get(Metrics)));
+  app.use(closeConnectionsWhenDraining(app.get(ShutdownState)));
   app.use(
     helmet({
       hsts: { maxAge: 31_536_000, includeSubDomains: true },
@@ -101,7 +125,14 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   const jsonOptions = { limit: config.http.bodyLimit, verify: refuseInvalidUtf8 };
   app.useBodyParser('json', jsonOptions);
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
-  app.enableShutdownHooks();
+  // A plain Express route, not a controller: outside the API prefix, the guards and the
+  // OpenAPI document. With METRICS_PORT set it lives on that listener only (404 here).
+  if (config.observability.metricsPort === undefined) {
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .get(METRICS_PATH, metricsHandler(app.get(Metrics)));
+  }
 
   if (config.http.swagger) {
     SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app), {

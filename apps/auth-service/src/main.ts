@@ -1,7 +1,10 @@
+// First: tracing patches http, express, pg and ioredis as they load.
+import { tracing } from './tracing';
 import 'reflect-metadata';
 import { ConfigValidationError, loadAppConfig, loadDotenvForDevelopment } from '@app/config';
 import { createApp } from './app.factory';
 import { DOCS_PATH } from './app.setup';
+import { installGracefulShutdown } from './graceful-shutdown';
 import { printStartupBanner } from './startup-banner';
 import { StartupSeeder } from './startup-seeder';
 
@@ -21,6 +24,7 @@ async function bootstrap(): Promise<void> {
   let app;
   try {
     app = await createApp(config);
+    installGracefulShutdown(app, config, async () => tracing?.shutdown());
     await app.listen(config.http.port, config.http.host);
   } catch (error) {
     // Start-up failures an operator can act on (a database in use, a port taken, a server

@@ -2,8 +2,9 @@ import { domainToASCII } from 'node:url';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
-import { Principal } from '@app/common';
+import { Principal, RateLimitedException } from '@app/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { AuthOutcome, Metrics } from '@app/observability';
 import {
   InvitationsException,
   InvitationsService,
@@ -42,6 +43,17 @@ type RefreshOutcome =
 /** Roles a self-registered user gets; the request body can never choose them. */
 const REGISTRATION_ROLES = ['member'];
 
+type LoginRefusal =
+  'invalid_credentials' | 'account_locked' | 'email_not_verified' | 'sso_required';
+
+/** How each refused password login counts in the authentication metric. */
+const LOGIN_OUTCOMES: Record<LoginRefusal, AuthOutcome> = {
+  invalid_credentials: 'failure',
+  account_locked: 'locked',
+  email_not_verified: 'denied',
+  sso_required: 'denied',
+};
+
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
@@ -59,6 +71,7 @@ export class AuthService {
     private readonly mfa: MfaService,
     private readonly mfaChallenges: MfaChallenges,
     private readonly verification: EmailVerificationService,
+    private readonly metrics: Metrics,
   ) {}
 
   async register(input: RegisterDto, actor: AuditContext): Promise<UserProfileDto> {
@@ -186,7 +199,11 @@ export class AuthService {
     input: LoginDto,
     actor: AuditContext,
   ): Promise<TokenResponseDto | MfaChallengeResponseDto> {
-    const attempt = await this.loginAttempts.begin(input.email);
+    const attempt = await this.loginAttempts.begin(input.email).catch((error: unknown) => {
+      // The per-account limit is enforced below the guards; it counts as its own policy.
+      if (error instanceof RateLimitedException) this.metrics.rateLimited('login_account');
+      throw error;
+    });
     const user = await this.users.findByEmailWithPassword(input.email);
     // Unknown email, SSO-only account, disabled account, locked account and wrong password
     // cost the same work and get the same answer. A locked account's hash is not checked.
@@ -270,6 +287,7 @@ export class AuthService {
     if (!method) {
       await this.mfaChallenges.recordFailure(challenge);
       this.logger.warn({ event: 'mfa_code_rejected', user_id: user.id });
+      this.metrics.authAttempt('mfa', 'failure');
       await this.dataSource.transaction((manager) =>
         this.audit.record(manager, actor, {
           action: 'auth.mfa_verified',
@@ -401,6 +419,7 @@ export class AuthService {
 
       return tokens.response;
     });
+    this.metrics.authAttempt(details.mfa ? 'mfa' : details.method, 'success');
     this.logger.log({
       event: 'login_succeeded',
       user_id: userId,
@@ -504,6 +523,7 @@ export class AuthService {
       return { ok: true, tokens: await this.issueTokens(manager, session, membership.roles, next) };
     });
 
+    this.metrics.authAttempt('refresh', outcome.ok ? 'success' : 'failure');
     if (!outcome.ok) {
       if (outcome.sessionId) await this.tokens.revokeSessionAccess(outcome.sessionId);
       if (outcome.error === 'AUTH_REFRESH_TOKEN_REUSED') {
@@ -674,10 +694,7 @@ export class AuthService {
     actor: AuditContext,
     userId: string | null,
     requestedOrganizationId: string | undefined,
-    outcome: {
-      reason: 'invalid_credentials' | 'account_locked' | 'email_not_verified' | 'sso_required';
-      locked: boolean;
-    },
+    outcome: { reason: LoginRefusal; locked: boolean },
   ): Promise<void> {
     let organizationId: string | null = null;
     if (userId) {
@@ -710,7 +727,11 @@ export class AuthService {
         },
       });
     });
-    if (outcome.locked) this.logger.warn({ event: 'account_locked', user_id: userId });
+    this.metrics.authAttempt('password', LOGIN_OUTCOMES[outcome.reason]);
+    if (outcome.locked) {
+      this.metrics.accountLocked();
+      this.logger.warn({ event: 'account_locked', user_id: userId });
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { SignerOptions, createSigner } from 'fast-jwt';
 import { MemoryStore } from '@app/cache';
 import { loadAppConfig } from '@app/config';
+import { Metrics } from '@app/observability';
 import { AuthException } from './auth.exception';
 import { JwtKeyring } from './signing-key';
 import { TokenService } from './token.service';
@@ -57,7 +58,7 @@ describe('TokenService', () => {
 
   beforeEach(() => {
     store = new MemoryStore();
-    tokens = new TokenService(config, keyring, store);
+    tokens = new TokenService(config, keyring, store, new Metrics());
   });
 
   afterEach(async () => {
@@ -171,7 +172,7 @@ describe('TokenService', () => {
     });
 
     it('refuses a revoked token on another instance sharing the store', async () => {
-      const other = new TokenService(config, keyring, store);
+      const other = new TokenService(config, keyring, store, new Metrics());
       const issued = tokens.issueAccessToken({ ...session, sessionId: randomUUID() });
       await expect(other.authenticate(issued.token)).resolves.toBeDefined();
 

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createSigner, createVerifier } from 'fast-jwt';
 import { KEY_VALUE_STORE, KeyValueStore, RevocationKeys } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { Metrics } from '@app/observability';
 import { AuthException } from './auth.exception';
 import { JWT_KEYRING, JwtKeyring, PublicJwk } from './signing-key';
 import { Principal } from '@app/common';
@@ -46,6 +47,7 @@ export class TokenService {
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(JWT_KEYRING) keyring: JwtKeyring,
     @Inject(KEY_VALUE_STORE) private readonly store: KeyValueStore,
+    private readonly metrics: Metrics,
   ) {
     this.accessTtl = config.jwt.accessTokenTtlSeconds;
     this.publicKeys = keyring.jwks;
@@ -99,12 +101,20 @@ export class TokenService {
       roles: input.roles,
     });
 
+    this.metrics.tokenIssued('access');
+
     return { token, tokenId, expiresIn: this.accessTtl };
   }
 
   /** Verifies signature, algorithm, issuer, audience, expiry and type, then revocation. */
   async authenticate(token: string): Promise<Principal> {
-    const principal = this.decode(token);
+    let principal: Principal;
+    try {
+      principal = this.decode(token);
+    } catch (error) {
+      this.metrics.tokenValidated('invalid');
+      throw error;
+    }
     const revocations = await this.store.getMany([
       RevocationKeys.token(principal.sessionId, principal.tokenId),
       RevocationKeys.session(principal.sessionId),
@@ -112,8 +122,10 @@ export class TokenService {
       RevocationKeys.membership(principal.organizationId, principal.userId),
     ]);
     if (revocations.some((value) => value !== null)) {
+      this.metrics.tokenValidated('revoked');
       throw new AuthException('AUTH_TOKEN_REVOKED');
     }
+    this.metrics.tokenValidated('valid');
 
     return principal;
   }
@@ -136,6 +148,7 @@ export class TokenService {
 
   newRefreshToken(): { token: string; hash: string } {
     const token = randomBytes(32).toString('base64url');
+    this.metrics.tokenIssued('refresh');
 
     return { token, hash: this.hashRefreshToken(token) };
   }

@@ -77,7 +77,11 @@ export interface AppConfig {
     otlpEndpoint?: string;
     serviceName: string;
   };
-  shutdown: { timeoutSeconds: number };
+  shutdown: {
+    timeoutSeconds: number;
+    /** Seconds readiness fails before the listener closes; always below the timeout. */
+    drainDelaySeconds: number;
+  };
   dataDir: string;
   database: DatabaseConfig;
   redis: RedisConfig;
@@ -297,6 +301,16 @@ function signingKeyProblems(raw: RawEnvironment): string[] {
   return problems;
 }
 
+function shutdownConfig(raw: RawEnvironment, isProduction: boolean): AppConfig['shutdown'] {
+  // Kubernetes waits 30 s (terminationGracePeriodSeconds) before it kills a pod.
+  const timeoutSeconds = raw.GRACEFUL_SHUTDOWN_TIMEOUT ?? 25;
+  // Readiness probes run every few seconds in production; a developer's Ctrl-C need not wait.
+  const delay = raw.GRACEFUL_SHUTDOWN_DELAY ?? (isProduction ? 5 : 0);
+
+  // The delay leaves at least a second of the timeout for the requests to finish.
+  return { timeoutSeconds, drainDelaySeconds: Math.max(0, Math.min(delay, timeoutSeconds - 1)) };
+}
+
 function smtpConfig(host: string, raw: RawEnvironment, isProduction: boolean): SmtpConfig {
   const port = raw.SMTP_PORT ?? 587;
   const secure = raw.SMTP_SECURE ?? port === 465;
@@ -405,8 +419,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       otlpEndpoint: raw.OTEL_EXPORTER_OTLP_ENDPOINT,
       serviceName: raw.OTEL_SERVICE_NAME ?? 'faultmaven-auth',
     },
-    // Kubernetes waits 30 s (terminationGracePeriodSeconds) before it kills a pod.
-    shutdown: { timeoutSeconds: raw.GRACEFUL_SHUTDOWN_TIMEOUT ?? 25 },
+    shutdown: shutdownConfig(raw, isProduction),
     dataDir: raw.DATA_DIR ?? '.data',
     database: {
       host: raw.POSTGRES_HOST,

@@ -71,6 +71,12 @@ export const ENVIRONMENT_VARIABLES = {
       'close, then the process exits',
     schema: z.coerce.number().int().min(1).max(600).optional(),
   },
+  GRACEFUL_SHUTDOWN_DELAY: {
+    description:
+      'Seconds between a SIGTERM and closing the listener, while readiness already fails, so ' +
+      'load balancers stop sending traffic first (capped below GRACEFUL_SHUTDOWN_TIMEOUT)',
+    schema: z.coerce.number().int().min(0).max(300).optional(),
+  },
   POSTGRES_HOST: {
     description: 'PostgreSQL host; when unset outside production an embedded PostgreSQL is used',
     schema: text.optional(),

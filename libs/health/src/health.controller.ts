@@ -23,6 +23,7 @@ import type { Response } from 'express';
 import { KEY_VALUE_STORE, KeyValueStore, RedisStore } from '@app/cache';
 import { ApiProblems, Public } from '@app/common';
 import { DependencyStatusDto, HealthReportDto } from './health-report.dto';
+import { ShutdownState } from './shutdown-state';
 
 const CHECK_TIMEOUT_MS = 2000;
 
@@ -45,6 +46,7 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     @Inject(KEY_VALUE_STORE) private readonly store: KeyValueStore,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   @Get()
@@ -56,10 +58,16 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: PostgreSQL and the store answer' })
+  @ApiOperation({
+    summary: 'Readiness: PostgreSQL and the store answer, and the instance is not shutting down',
+  })
   @ApiOkResponse({ type: HealthReportDto })
   @ApiServiceUnavailableResponse({ type: HealthReportDto })
   ready(@Res({ passthrough: true }) response: Response): Promise<HealthReportDto> {
+    // Failing at once, whatever the dependencies say, takes the instance out of rotation
+    // while its in-flight requests finish.
+    if (this.shutdown.isDraining) return this.report(response, [], false);
+
     return this.report(response, this.dependencyChecks());
   }
 
@@ -89,8 +97,9 @@ export class HealthController {
   private async report(
     response: Response,
     checks: HealthIndicatorFunction[],
+    accepting = true,
   ): Promise<HealthReportDto> {
-    let healthy = true;
+    let healthy = accepting;
     let details: Record<string, unknown>;
     try {
       details = (await this.health.check(checks)).details;

@@ -10,6 +10,7 @@ export const LOG_FIELDS = {
   environment: 'environment',
   requestId: 'request_id',
   traceId: 'trace_id',
+  spanId: 'span_id',
   userId: 'user_id',
   organizationId: 'organization_id',
   endpoint: 'endpoint',

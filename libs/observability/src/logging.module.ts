@@ -5,7 +5,8 @@ import pinoPretty from 'pino-pretty';
 import type { Options } from 'pino-http';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { LOG_FIELDS, REDACTED_PATHS } from './log-fields';
-import { assignRequestId, traceIdOf } from './request-id';
+import { assignRequestId } from './request-id';
+import { currentTraceFields } from './trace-context';
 
 const QUIET_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
 
@@ -24,9 +25,8 @@ function endpointOf(request: RoutedRequest): string {
 }
 
 function requestFields(request: RoutedRequest, response: ServerResponse, durationMs: number) {
-  // request_id is already bound to every line of the request (customAttributeKeys below).
+  // request_id, trace_id and span_id are already on every line of the request (see below).
   return {
-    [LOG_FIELDS.traceId]: traceIdOf(request),
     [LOG_FIELDS.userId]: request.user?.userId,
     [LOG_FIELDS.organizationId]: request.user?.organizationId,
     [LOG_FIELDS.endpoint]: endpointOf(request),
@@ -47,6 +47,8 @@ export function buildPinoHttpOptions(config: AppConfig): Options {
     // The id is normally assigned by the first middleware; this covers any request before it.
     genReqId: (request, response) => request.id ?? assignRequestId(request, response),
     customAttributeKeys: { reqId: LOG_FIELDS.requestId },
+    // trace_id and span_id of the request being handled, on every line it logs.
+    mixin: currentTraceFields,
     quietReqLogger: true,
     // The completion line carries the flat fields above, not pino-http's raw req/res dumps
     // (headers, query strings), which could hold more than the logs should.

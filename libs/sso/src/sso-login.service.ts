@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
 import { KEY_VALUE_STORE, KeyValueStore } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { Metrics } from '@app/observability';
 import { Membership, Organization, Role, isBuiltInRole } from '@app/organizations';
 import { User, UsersService, normalizeEmail } from '@app/users';
 import { emailDomain } from './domain-verification';
@@ -88,6 +89,7 @@ export class SsoLoginService {
     private readonly audit: AuditService,
     private readonly saml: SamlProtocol,
     private readonly oidc: OidcProtocol,
+    private readonly metrics: Metrics,
   ) {}
 
   /** How the owner of an email signs in; the same answer whether or not the user exists. */
@@ -234,6 +236,7 @@ export class SsoLoginService {
     const code = randomBytes(32).toString('base64url');
     const hash = createHash('sha256').update(code, 'utf8').digest('hex');
     await this.store.set(keys.code(hash), JSON.stringify(grant), EXCHANGE_CODE_TTL_SECONDS);
+    this.metrics.ssoAttempt(connection.protocol, 'success');
     this.logger.log({
       event: 'sso_login_succeeded',
       user_id: grant.userId,
@@ -452,6 +455,7 @@ export class SsoLoginService {
     actor: AuditContext,
     reason: SsoFailureReason | ProvisioningRefusal,
   ): Promise<void> {
+    this.metrics.ssoAttempt(connection.protocol, 'failure');
     this.logger.warn({ event: 'sso_login_failed', connection_id: connection.id, reason });
     await this.dataSource.transaction((manager) =>
       this.audit.record(manager, actor, {

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { Metrics } from '@app/observability';
 import { clientKey } from './client-ip';
 import { RATE_LIMIT_KEY, RATE_LIMIT_POLICIES, RateLimitPolicy } from './rate-limit.decorator';
 import { RateLimitedException, RateLimiter, setRateLimitHeaders } from './rate-limiter';
@@ -17,6 +18,7 @@ export class RateLimitGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly limiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -36,7 +38,10 @@ export class RateLimitGuard implements CanActivate {
       windowSeconds,
     );
     setRateLimitHeaders(http.getResponse<Response>(), state);
-    if (!state.allowed) throw new RateLimitedException(state);
+    if (!state.allowed) {
+      this.metrics.rateLimited(policy);
+      throw new RateLimitedException(state);
+    }
 
     return true;
   }
