@@ -246,7 +246,7 @@ describe('Kubernetes manifests (k8s/)', () => {
       /histogram_quantile\(0\.95,[\s\S]*faultmaven_auth_http_request_duration_seconds_bucket[\s\S]*> 0\.5/,
     );
     expect(rules.AuthServiceDatabaseDown).toContain('pg_up');
-    expect(rules.AuthServiceRedisDown).toContain('redis_up');
+    expect(rules.AuthServiceRedisDown).toContain('faultmaven_auth_redis_connected');
     expect(rules.AuthServiceNotReady).toContain('kube_pod_status_ready');
     expect(rules.AuthServicePodRestarts).toMatch(/restarts_total[\s\S]*\[5m\]\) > 3/);
   });
