@@ -1,9 +1,17 @@
-import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+  OnModuleInit,
+} from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { buildDataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
+import { ReadReplica } from './read-replica';
 
 /** Arbitrary but fixed key of the advisory lock that serialises start-up migrations. */
 const MIGRATION_LOCK_ID = 7_301_942_118;
@@ -28,10 +36,35 @@ class EmbeddedPostgresModule implements OnApplicationShutdown {
   }
 }
 
+/** The servers could not be reached at start-up; says which ones and how, never credentials. */
+export class DatabaseConnectionError extends Error {
+  constructor(options: DataSourceOptions, cause: unknown) {
+    super(
+      `Could not connect to PostgreSQL (${describeServers(options)}): ` +
+        (cause instanceof Error ? cause.message : String(cause)),
+    );
+    this.name = 'DatabaseConnectionError';
+  }
+}
+
+function describeServers(options: DataSourceOptions): string {
+  if (options.type !== 'postgres') return options.type;
+  type Server = { host?: string; port?: number; ssl?: unknown };
+  const describe = (server: Server) =>
+    `${server.host}:${server.port}${server.ssl ? ' over TLS' : ''}`;
+  if (!options.replication) return `primary ${describe(options)}`;
+
+  const replicas = options.replication.slaves.map(describe).join(', ');
+
+  return `primary ${describe(options.replication.master)}, replicas ${replicas}`;
+}
+
 /**
- * The TypeORM connection. Applies pending migrations at start-up when RUN_MIGRATIONS_ON_START
- * allows it (the default outside production; production runs them as a separate step).
+ * The TypeORM connection, and ReadReplica for the reads that may go to a replica. Applies
+ * pending migrations at start-up when RUN_MIGRATIONS_ON_START allows it (the default outside
+ * production; production runs them as a separate step).
  */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -42,8 +75,18 @@ class EmbeddedPostgresModule implements OnApplicationShutdown {
         autoLoadEntities: true,
         retryAttempts: 0,
       }),
+      dataSourceFactory: async (options?: DataSourceOptions) => {
+        const dataSource = new DataSource(options!);
+        try {
+          return await dataSource.initialize();
+        } catch (error) {
+          throw new DatabaseConnectionError(options!, error);
+        }
+      },
     }),
   ],
+  providers: [ReadReplica],
+  exports: [ReadReplica],
 })
 export class DatabaseModule implements OnModuleInit {
   private readonly logger = new Logger(DatabaseModule.name);
