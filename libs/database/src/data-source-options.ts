@@ -37,6 +37,9 @@ export function buildDataSourceOptions(
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
     logging: false,
+    // Schema, extensions included, is the migrations' business; the service's least-privilege
+    // role could not create an extension anyway (see scripts/db/create-app-role.sql).
+    installExtensions: false,
     extra: {
       max: embedded ? 1 : database.poolSize,
       connectionTimeoutMillis: database.connectTimeoutMs,
