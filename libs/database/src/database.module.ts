@@ -41,7 +41,10 @@ export class DatabaseConnectionError extends Error {
   constructor(options: DataSourceOptions, cause: unknown) {
     super(
       `Could not connect to PostgreSQL (${describeServers(options)}): ` +
-        (cause instanceof Error ? cause.message : String(cause)),
+        // Not `instanceof Error`: errors from Node's TLS layer may come from another realm.
+        (typeof cause === 'object' && cause !== null && 'message' in cause
+          ? String(cause.message)
+          : String(cause)),
     );
     this.name = 'DatabaseConnectionError';
   }
