@@ -100,6 +100,7 @@ export class DatabaseModule implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    this.warnAboutPlaintext();
     if (!this.config.startup.runMigrations) return;
     // Several instances may start at once against one server: a session-level advisory lock
     // lets one migrate while the others wait, then find nothing pending. The embedded
@@ -119,5 +120,19 @@ export class DatabaseModule implements OnModuleInit {
         .catch(() => undefined);
       await lock?.release();
     }
+  }
+
+  /**
+   * TLS stays opt-in so that a database on the same host or in a sidecar keeps working, but a
+   * production database across the network without it deserves a line in the log.
+   */
+  private warnAboutPlaintext(): void {
+    const { host, tls } = this.config.database;
+    if (!this.config.isProduction || tls.mode !== 'disable' || !host) return;
+    if (['localhost', '127.0.0.1', '::1'].includes(host) || host.startsWith('/')) return;
+    this.logger.warn(
+      'POSTGRES_SSL_MODE is disable: traffic to PostgreSQL is not encrypted; set ' +
+        'POSTGRES_SSL_CA_FILE (verify-full) or POSTGRES_SSL_MODE',
+    );
   }
 }
