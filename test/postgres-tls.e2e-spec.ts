@@ -55,6 +55,9 @@ describeWithPostgresBinaries('PostgreSQL TLS')('PostgreSQL TLS', () => {
     POSTGRES_PASSWORD: '',
     POSTGRES_DB: 'fm_auth',
     POSTGRES_REPLICA_HOSTS: '',
+    // The in-memory store: an app whose start-up fails is never closed, and would leave a
+    // Redis connection keeping the test process alive.
+    REDIS_HOST: '',
     ...overrides,
   });
 
