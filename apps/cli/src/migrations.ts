@@ -13,7 +13,7 @@ export async function withDataSource<T>(
   const embedded = config.database.host ? undefined : new EmbeddedPostgres(config.dataDir);
   const endpoint = embedded ? await embedded.start() : undefined;
   const dataSource = new DataSource({
-    ...buildDataSourceOptions(config, endpoint),
+    ...buildDataSourceOptions(config, endpoint, { replicas: false }),
     entities: ENTITIES,
   });
   try {

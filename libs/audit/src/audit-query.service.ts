@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository, SelectQueryBuilder } from 'typeorm';
+import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { ReadReplica } from '@app/database';
 import { AuditChainHead } from './audit-chain-head.entity';
 import { checkChainSpan } from './audit-chain';
 import { AuditContext } from './audit-context';
@@ -46,19 +46,29 @@ export interface AuditExport {
 /**
  * Reads an organization's audit chain: filtered pages, streamed exports and verification.
  * Every method takes the organization of the caller's token and never reads another chain.
+ * Pages and exports read a replica when there is one; verification reads the primary.
  */
 @Injectable()
 export class AuditQueryService {
   constructor(
-    @InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>,
-    @InjectRepository(AuditChainHead) private readonly heads: Repository<AuditChainHead>,
     private readonly audit: AuditService,
     private readonly dataSource: DataSource,
+    private readonly replica: ReadReplica,
   ) {}
 
   /** One page, newest first, with keyset pagination on the sequence. */
   async list(organizationId: string, query: ListAuditEventsQueryDto): Promise<AuditEventPageDto> {
-    const builder = this.filtered(organizationId, query);
+    this.checkTimeRange(query);
+
+    return this.replica.read((manager) => this.listOn(manager, organizationId, query));
+  }
+
+  private async listOn(
+    manager: EntityManager,
+    organizationId: string,
+    query: ListAuditEventsQueryDto,
+  ): Promise<AuditEventPageDto> {
+    const builder = this.filtered(manager, organizationId, query);
     if (query.actor_id)
       builder.andWhere('event.actorUserId = :actorId', { actorId: query.actor_id });
     if (query.action?.endsWith('.*')) {
@@ -122,23 +132,42 @@ export class AuditQueryService {
     );
 
     // Events appended while the download runs are left out: the export ends where the chain
-    // ended when it started, so a busy organization cannot make it run forever.
-    const head = await this.heads.findOneBy({ organizationId });
-    const last = head?.lastSequence ?? '0';
-    const first = await this.exportBatch(organizationId, query, 0n, last);
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    // ended when it started, so a busy organization cannot make it run forever. Head and
+    // batches come from one connection: with replicas, one replica, since two may be at
+    // different points and a batch cut short by lag would end the export early. On a lagging
+    // replica the export ends where that replica's chain ends.
+    const lease = await this.replica.lease();
+    try {
+      const head = await lease.manager.getRepository(AuditChainHead).findOneBy({ organizationId });
+      const last = head?.lastSequence ?? '0';
+      const first = await this.exportBatch(lease.manager, organizationId, query, 0n, last);
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const body = Readable.from(
+        this.exportChunks(lease.manager, organizationId, query, last, first),
+      );
+      // 'close' follows the end, a failure and a client that hangs up, even before the first
+      // read, so the connection always goes back to its pool.
+      body.once('close', () => void lease.release());
 
-    return {
-      contentType:
-        query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-      filename: `audit-events-${stamp}.${query.format}`,
-      body: Readable.from(this.exportChunks(organizationId, query, last, first)),
-    };
+      return {
+        contentType:
+          query.format === 'csv'
+            ? 'text/csv; charset=utf-8'
+            : 'application/x-ndjson; charset=utf-8',
+        filename: `audit-events-${stamp}.${query.format}`,
+        body,
+      };
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
   }
 
   /**
    * Walks the organization's chain from its anchor (where the last purge stopped) to its
    * head, in one snapshot so concurrent appends and purges cannot produce false alarms.
+   * Always on the primary: a replica whose replication stalled would report a stale chain as
+   * valid, and the answer to "was this tampered with" must come from the authoritative copy.
    */
   async verify(organizationId: string): Promise<AuditVerificationDto> {
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
@@ -182,11 +211,13 @@ export class AuditQueryService {
   }
 
   private filtered(
+    manager: EntityManager,
     organizationId: string,
     query: AuditTimeRangeQueryDto,
   ): SelectQueryBuilder<AuditEvent> {
     this.checkTimeRange(query);
-    const builder = this.events
+    const builder = manager
+      .getRepository(AuditEvent)
       .createQueryBuilder('event')
       .where('event.organizationId = :organizationId', { organizationId });
     if (query.from) builder.andWhere('event.occurredAt >= :from', { from: query.from });
@@ -202,12 +233,13 @@ export class AuditQueryService {
   }
 
   private exportBatch(
+    manager: EntityManager,
     organizationId: string,
     query: AuditTimeRangeQueryDto,
     after: bigint,
     last: string,
   ): Promise<AuditEvent[]> {
-    return this.filtered(organizationId, query)
+    return this.filtered(manager, organizationId, query)
       .andWhere('event.sequence > :after', { after: after.toString() })
       .andWhere('event.sequence <= :last', { last })
       .orderBy('event.sequence', 'ASC')
@@ -216,6 +248,7 @@ export class AuditQueryService {
   }
 
   private async *exportChunks(
+    manager: EntityManager,
     organizationId: string,
     query: ExportAuditEventsQueryDto,
     last: string,
@@ -227,7 +260,7 @@ export class AuditQueryService {
       yield batch.map((event) => formatEvent(toAuditEventDto(event), query.format)).join('');
       if (batch.length < EXPORT_BATCH_SIZE) return;
       const after = BigInt(batch[batch.length - 1].sequence);
-      batch = await this.exportBatch(organizationId, query, after, last);
+      batch = await this.exportBatch(manager, organizationId, query, after, last);
     }
   }
 }

@@ -49,6 +49,24 @@ export interface DatabaseConfig {
   database: string;
   poolSize: number;
   connectTimeoutMs: number;
+  /** Read replicas for lag-tolerant reads; empty means every query goes to the primary. */
+  replicas: PostgresEndpoint[];
+  tls: PostgresTlsConfig;
+}
+
+export interface PostgresEndpoint {
+  host: string;
+  port: number;
+}
+
+export type PostgresSslMode = 'disable' | 'require' | 'verify-ca' | 'verify-full';
+
+/** File paths only: the database lib reads them once when it builds the pools. */
+export interface PostgresTlsConfig {
+  mode: PostgresSslMode;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
 }
 
 /** One AES-256-GCM key of ENCRYPTION_KEYS: its id travels in every ciphertext it makes. */
@@ -187,6 +205,59 @@ export function parseEncryptionKeys(value: string): { keys: EncryptionKey[]; pro
   });
 
   return { keys, problems };
+}
+
+/**
+ * Parses `replica-1,replica-2:5433,[::1]:5434`. An entry without a port takes the primary's
+ * port, since replicas usually mirror the primary's setup.
+ */
+export function parseReplicaHosts(
+  value: string | undefined,
+  defaultPort: number,
+): { endpoints: PostgresEndpoint[]; problems: string[] } {
+  const endpoints: PostgresEndpoint[] = [];
+  const problems: string[] = [];
+  if (value === undefined) return { endpoints, problems };
+
+  value.split(',').forEach((entry, index) => {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+))(?::(\d{1,5}))?$/.exec(entry.trim());
+    const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
+    if (!match || port < 1 || port > 65535) {
+      problems.push(`POSTGRES_REPLICA_HOSTS entry ${index + 1} must be host or host:port`);
+      return;
+    }
+    endpoints.push({ host: match[1] ?? match[2], port });
+  });
+
+  return { endpoints, problems };
+}
+
+function postgresTls(raw: RawEnvironment): PostgresTlsConfig {
+  return {
+    mode: raw.POSTGRES_SSL_MODE ?? (raw.POSTGRES_SSL_CA_FILE ? 'verify-full' : 'disable'),
+    caFile: raw.POSTGRES_SSL_CA_FILE,
+    certFile: raw.POSTGRES_SSL_CERT_FILE,
+    keyFile: raw.POSTGRES_SSL_KEY_FILE,
+  };
+}
+
+function postgresTlsProblems(raw: RawEnvironment): string[] {
+  const problems: string[] = [];
+  if ((raw.POSTGRES_SSL_CERT_FILE === undefined) !== (raw.POSTGRES_SSL_KEY_FILE === undefined)) {
+    problems.push('POSTGRES_SSL_CERT_FILE and POSTGRES_SSL_KEY_FILE must be set together');
+  }
+  if (raw.POSTGRES_SSL_MODE === 'disable') {
+    // A file that is set but silently unused would leave the operator believing TLS is on.
+    for (const name of [
+      'POSTGRES_SSL_CA_FILE',
+      'POSTGRES_SSL_CERT_FILE',
+      'POSTGRES_SSL_KEY_FILE',
+    ] as const) {
+      if (raw[name] !== undefined) problems.push(`${name} is set but POSTGRES_SSL_MODE is disable`);
+    }
+  }
+
+  return problems;
 }
 
 const MIN_PRODUCTION_SECRET_LENGTH = 64;
@@ -390,6 +461,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (encryption) problems.push(...encryption.problems);
   const { redis, problems: redisProblems } = loadRedisConfig(raw);
   problems.push(...redisProblems);
+  const replicas = parseReplicaHosts(raw.POSTGRES_REPLICA_HOSTS, raw.POSTGRES_PORT ?? 5432);
+  problems.push(...replicas.problems, ...postgresTlsProblems(raw));
   if (problems.length > 0) throw new ConfigValidationError(problems);
 
   const port = raw.PORT ?? 8000;
@@ -429,6 +502,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       database: raw.POSTGRES_DB ?? 'faultmaven_auth',
       poolSize: raw.POSTGRES_POOL_SIZE ?? 10,
       connectTimeoutMs: raw.POSTGRES_CONNECT_TIMEOUT_MS ?? 5000,
+      replicas: replicas.endpoints,
+      tls: postgresTls(raw),
     },
     redis,
     jwt: {

@@ -97,6 +97,30 @@ export const ENVIRONMENT_VARIABLES = {
     description: 'How long to wait for a PostgreSQL connection before failing the request',
     schema: positiveInt.optional(),
   },
+  POSTGRES_REPLICA_HOSTS: {
+    description:
+      'Read replicas, comma-separated host[:port] (same user, password and database as the ' +
+      'primary); admin listings and audit reads go there, authentication never does',
+    schema: text.optional(),
+  },
+  POSTGRES_SSL_MODE: {
+    description:
+      'TLS to PostgreSQL and its replicas: disable, require (encrypt, no certificate check), ' +
+      'verify-ca or verify-full (default verify-full when POSTGRES_SSL_CA_FILE is set, else disable)',
+    schema: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).optional(),
+  },
+  POSTGRES_SSL_CA_FILE: {
+    description: 'PEM file of the CA(s) that sign the PostgreSQL server certificates',
+    schema: text.optional(),
+  },
+  POSTGRES_SSL_CERT_FILE: {
+    description: 'PEM client certificate for PostgreSQL certificate authentication',
+    schema: text.optional(),
+  },
+  POSTGRES_SSL_KEY_FILE: {
+    description: 'PEM private key of POSTGRES_SSL_CERT_FILE',
+    schema: text.optional(),
+  },
   DATA_DIR: {
     description:
       'Folder for the embedded PostgreSQL and generated development secrets; "memory" keeps nothing',

@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, Repository } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
 import { Page, toPage } from '@app/common';
+import { ReadReplica } from '@app/database';
 import { KEY_VALUE_STORE, KeyValueStore, RevocationKeys } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { User, normalizeEmail } from '@app/users';
@@ -41,6 +42,7 @@ export class InvitationsService {
     @InjectRepository(Invitation) private readonly invitations: Repository<Invitation>,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly replica: ReadReplica,
   ) {}
 
   async create(
@@ -119,8 +121,18 @@ export class InvitationsService {
     return { ...toInvitationDto(invitation), token };
   }
 
-  async list(organizationId: string, query: ListInvitationsQueryDto): Promise<Page<InvitationDto>> {
-    const builder = this.invitations
+  /** Read on a replica when there is one: an invitation made a moment ago may be missing. */
+  list(organizationId: string, query: ListInvitationsQueryDto): Promise<Page<InvitationDto>> {
+    return this.replica.read((manager) => this.listOn(manager, organizationId, query));
+  }
+
+  private async listOn(
+    manager: EntityManager,
+    organizationId: string,
+    query: ListInvitationsQueryDto,
+  ): Promise<Page<InvitationDto>> {
+    const builder = manager
+      .getRepository(Invitation)
       .createQueryBuilder('invitation')
       .where('invitation.organizationId = :organizationId', { organizationId });
     switch (query.status) {

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
 import { Page, toPage } from '@app/common';
+import { ReadReplica } from '@app/database';
 import { LoginAttemptsService } from '@app/users';
 import { AccessRevocationService } from './access-revocation.service';
 import { AccessService } from './access.service';
@@ -50,10 +51,20 @@ export class MembersService {
     private readonly denials: DenialRecorder,
     private readonly access: AccessService,
     private readonly loginAttempts: LoginAttemptsService,
+    private readonly replica: ReadReplica,
   ) {}
 
-  async list(organizationId: string, query: ListMembersQueryDto): Promise<Page<MemberDto>> {
-    if (query.team_id) await this.checkTeam(organizationId, query.team_id);
+  /** Read on a replica when there is one: a member added a moment ago may be missing. */
+  list(organizationId: string, query: ListMembersQueryDto): Promise<Page<MemberDto>> {
+    return this.replica.read((manager) => this.listOn(manager, organizationId, query));
+  }
+
+  private async listOn(
+    manager: EntityManager,
+    organizationId: string,
+    query: ListMembersQueryDto,
+  ): Promise<Page<MemberDto>> {
+    if (query.team_id) await this.checkTeam(manager, organizationId, query.team_id);
     const conditions = ['m.organization_id = $1'];
     const parameters: unknown[] = [organizationId];
     const add = (condition: (placeholder: string) => string, value: unknown) => {
@@ -79,17 +90,17 @@ export class MembersService {
     }
     const where = conditions.join(' AND ');
 
-    const [{ total }] = await this.dataSource.query<{ total: number }[]>(
+    const [{ total }] = await manager.query<{ total: number }[]>(
       `SELECT count(*)::int AS total ${MEMBER_FROM} WHERE ${where}`,
       parameters,
     );
-    const rows = await this.dataSource.query<MemberRow[]>(
+    const rows = await manager.query<MemberRow[]>(
       `SELECT ${MEMBER_COLUMNS} ${MEMBER_FROM} WHERE ${where}
         ORDER BY m.created_at, m.user_id
         LIMIT $${parameters.length + 1} OFFSET $${parameters.length + 2}`,
       [...parameters, query.limit, query.offset],
     );
-    const teams = await this.teamsOf(this.dataSource.manager, organizationId, rows);
+    const teams = await this.teamsOf(manager, organizationId, rows);
 
     return toPage(
       rows.map((row) => toMemberDto(row, teams.get(row.user_id) ?? [])),
@@ -465,8 +476,12 @@ export class MembersService {
     );
   }
 
-  private async checkTeam(organizationId: string, teamId: string): Promise<void> {
-    const rows = await this.dataSource.query<unknown[]>(
+  private async checkTeam(
+    manager: EntityManager,
+    organizationId: string,
+    teamId: string,
+  ): Promise<void> {
+    const rows = await manager.query<unknown[]>(
       'SELECT 1 FROM teams WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL',
       [teamId, organizationId],
     );

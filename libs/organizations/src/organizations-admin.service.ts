@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
 import { CommonException, Page, toPage } from '@app/common';
+import { ReadReplica } from '@app/database';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { User, normalizeEmail } from '@app/users';
 import { AccessRevocationService } from './access-revocation.service';
@@ -70,6 +71,7 @@ export class OrganizationsAdminService {
     private readonly revocation: AccessRevocationService,
     private readonly denials: DenialRecorder,
     private readonly access: AccessService,
+    private readonly replica: ReadReplica,
   ) {}
 
   async create(input: CreateOrganizationDto, actor: AuditContext): Promise<CreatedOrganizationDto> {
@@ -172,8 +174,16 @@ export class OrganizationsAdminService {
     };
   }
 
-  async list(query: ListOrganizationsQueryDto): Promise<Page<OrganizationDto>> {
-    const builder = this.dataSource
+  /** Read on a replica when there is one. */
+  list(query: ListOrganizationsQueryDto): Promise<Page<OrganizationDto>> {
+    return this.replica.read((manager) => this.listOn(manager, query));
+  }
+
+  private async listOn(
+    manager: EntityManager,
+    query: ListOrganizationsQueryDto,
+  ): Promise<Page<OrganizationDto>> {
+    const builder = manager
       .getRepository(Organization)
       .createQueryBuilder('organization')
       .orderBy('organization.name', 'ASC')

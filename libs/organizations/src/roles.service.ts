@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
 import { PaginationQueryDto, Page, toPage } from '@app/common';
+import { ReadReplica } from '@app/database';
 import { Caller, missingPermissions } from './caller';
 import { DenialRecorder } from './denial-recorder.service';
 import {
@@ -41,6 +42,7 @@ export class RolesService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly denials: DenialRecorder,
+    private readonly replica: ReadReplica,
   ) {}
 
   listPermissions(): PermissionListDto {
@@ -52,10 +54,21 @@ export class RolesService {
     };
   }
 
-  /** Built-in roles first, in their fixed order, then the custom roles by key. */
-  async list(organizationId: string, query: PaginationQueryDto): Promise<Page<RoleDto>> {
+  /**
+   * Built-in roles first, in their fixed order, then the custom roles by key; read on a
+   * replica when there is one. Permission checks resolve roles on the primary, never here.
+   */
+  list(organizationId: string, query: PaginationQueryDto): Promise<Page<RoleDto>> {
+    return this.replica.read((manager) => this.listOn(manager, organizationId, query));
+  }
+
+  private async listOn(
+    manager: EntityManager,
+    organizationId: string,
+    query: PaginationQueryDto,
+  ): Promise<Page<RoleDto>> {
     const builtIn = BUILT_IN_ROLE_KEYS.map(builtInRoleDto);
-    const repository = this.dataSource.getRepository(Role);
+    const repository = manager.getRepository(Role);
     const total = builtIn.length + (await repository.countBy({ organizationId }));
     const customOffset = Math.max(0, query.offset - builtIn.length);
     const firstPart = builtIn.slice(query.offset, query.offset + query.limit);

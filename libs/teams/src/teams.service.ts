@@ -4,6 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
 import { Page, toPage } from '@app/common';
+import { ReadReplica } from '@app/database';
 import { Membership, Organization } from '@app/organizations';
 import { CreateTeamDto } from './dto/create-team.dto';
 import { ListTeamsQueryDto } from './dto/list-teams-query.dto';
@@ -24,6 +25,7 @@ export class TeamsService {
     @InjectRepository(TeamMember) private readonly members: Repository<TeamMember>,
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly replica: ReadReplica,
   ) {}
 
   async create(
@@ -73,8 +75,18 @@ export class TeamsService {
     return toTeamDto(team, 0);
   }
 
-  async list(organizationId: string, query: ListTeamsQueryDto): Promise<Page<TeamDto>> {
-    const builder = this.teams
+  /** Read on a replica when there is one. */
+  list(organizationId: string, query: ListTeamsQueryDto): Promise<Page<TeamDto>> {
+    return this.replica.read((manager) => this.listOn(manager, organizationId, query));
+  }
+
+  private async listOn(
+    manager: EntityManager,
+    organizationId: string,
+    query: ListTeamsQueryDto,
+  ): Promise<Page<TeamDto>> {
+    const builder = manager
+      .getRepository(Team)
       .createQueryBuilder('team')
       .where('team.organizationId = :organizationId', { organizationId });
     if (query.search) {
@@ -88,7 +100,10 @@ export class TeamsService {
       .take(query.limit)
       .skip(query.offset)
       .getManyAndCount();
-    const counts = await this.memberCounts(teams.map((team) => team.id));
+    const counts = await this.memberCounts(
+      manager,
+      teams.map((team) => team.id),
+    );
 
     return toPage(
       teams.map((team) => toTeamDto(team, counts.get(team.id) ?? 0)),
@@ -99,7 +114,7 @@ export class TeamsService {
 
   async get(organizationId: string, id: string): Promise<TeamDto> {
     const team = await this.findTeam(this.dataSource.manager, organizationId, id);
-    const counts = await this.memberCounts([team.id]);
+    const counts = await this.memberCounts(this.dataSource.manager, [team.id]);
 
     return toTeamDto(team, counts.get(team.id) ?? 0);
   }
@@ -137,7 +152,7 @@ export class TeamsService {
 
       return updated;
     });
-    const counts = await this.memberCounts([team.id]);
+    const counts = await this.memberCounts(this.dataSource.manager, [team.id]);
 
     return toTeamDto(team, counts.get(team.id) ?? 0);
   }
@@ -159,13 +174,26 @@ export class TeamsService {
     });
   }
 
-  async listMembers(
+  /** Read on a replica when there is one. */
+  listMembers(
     organizationId: string,
     teamId: string,
     query: ListTeamsQueryDto,
   ): Promise<Page<TeamMemberDto>> {
-    await this.findTeam(this.dataSource.manager, organizationId, teamId);
-    const builder = this.members
+    return this.replica.read((manager) =>
+      this.listMembersOn(manager, organizationId, teamId, query),
+    );
+  }
+
+  private async listMembersOn(
+    manager: EntityManager,
+    organizationId: string,
+    teamId: string,
+    query: ListTeamsQueryDto,
+  ): Promise<Page<TeamMemberDto>> {
+    await this.findTeam(manager, organizationId, teamId);
+    const builder = manager
+      .getRepository(TeamMember)
       .createQueryBuilder('member')
       .innerJoinAndSelect('member.user', 'user')
       .where('member.teamId = :teamId', { teamId });
@@ -313,9 +341,12 @@ export class TeamsService {
     }
   }
 
-  private async memberCounts(teamIds: string[]): Promise<Map<string, number>> {
+  private async memberCounts(
+    manager: EntityManager,
+    teamIds: string[],
+  ): Promise<Map<string, number>> {
     if (teamIds.length === 0) return new Map();
-    const rows = await this.dataSource.query<{ team_id: string; count: string }[]>(
+    const rows = await manager.query<{ team_id: string; count: string }[]>(
       `SELECT team_id, count(*) AS count FROM team_members
         WHERE team_id = ANY ($1::uuid[]) GROUP BY team_id`,
       [teamIds],
