@@ -1,0 +1,545 @@
+// `npm run bench`: the service on real PostgreSQL and Redis, seeded with 20,000 users, driven
+// by autocannon beside ceilings that do the same work with less machinery, in one run, so
+// every goal is a ratio of two measurements taken side by side. See docs/PERFORMANCE.md.
+//   npm run bench [-- --quick] [-- --bcrypt-rounds 12]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { interleaved, runLoad, summarize } from './lib/load.mjs';
+import { buildReport } from './lib/report.mjs';
+import {
+  PASSWORD,
+  ROOT,
+  accessToken,
+  connectionSettings,
+  createDatabase,
+  dropDatabase,
+  freePort,
+  migrate,
+  residentBytes,
+  seed,
+  serviceEnvironment,
+  startProcess,
+  stopProcess,
+} from './lib/setup.mjs';
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'bcrypt-rounds': { type: 'string', default: '10' },
+    out: { type: 'string', default: join(ROOT, 'bench/results') },
+  },
+});
+const quick = options.quick;
+const profile = quick ? { rounds: 1, seconds: 3, warmup: 1 } : { rounds: 3, seconds: 8, warmup: 1 };
+const bcryptRounds = Number(options['bcrypt-rounds']);
+const cores = availableParallelism();
+const API = '/api/v1/enterprise';
+const CONNECTIONS = { login: 8, me: 32, refresh: 16, register: 8, logout: 16, members: 16 };
+const started = Date.now();
+
+const log = (line) =>
+  process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
+
+const settings = connectionSettings();
+const id = `fm_bench_${Date.now()}_${process.pid}`;
+const prefix = `${id}:`;
+const work = join(tmpdir(), id);
+mkdirSync(work, { recursive: true });
+const processes = [];
+
+async function main() {
+  log('building the service if its sources changed');
+  execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: ROOT, stdio: 'inherit' });
+
+  log(
+    `database ${id} on ${settings.postgres.host}:${settings.postgres.port}, Redis prefix ${prefix}`,
+  );
+  await createDatabase(settings, id);
+  const servicePort = await freePort();
+  const env = serviceEnvironment(settings, id, prefix, servicePort, bcryptRounds);
+  await migrate(env);
+  log(`seeding 20,000 users in 5 organizations (bcrypt cost ${bcryptRounds})`);
+  const data = await seed(settings, id, {
+    users: 20_000,
+    organizations: 5,
+    largeOrganization: 1_000,
+    sessions: 20_000,
+    bcryptRounds,
+  });
+  const pool = sessionPool(data.sessions);
+
+  const captured = await captureSql(env, pool);
+  log(
+    `captured the service's SQL: me ${captured.me.length}, refresh ${captured.refresh.length} statements`,
+  );
+
+  const targets = await startTargets(env, servicePort, captured, data.hash);
+  const results = {};
+
+  // --- login beside the hash ceiling
+  const logins = loginRequests(`${API}/auth/login`);
+  results.login = await interleaved(
+    {
+      service: { url: targets.service, requests: logins },
+      hashOnly: { url: targets.hashOnly, requests: loginRequests('/') },
+    },
+    profile.rounds,
+    (_name, scenario) => measure(scenario.url, CONNECTIONS.login, scenario.requests),
+  );
+  log(`login ${rate(results.login.service)} | hash only ${rate(results.login.hashOnly)}`);
+
+  // --- GET auth/me beside bare Express and bare node:http doing the same work
+  const meTokens = pool.take(500).map(accessToken);
+  const me = meRequests(meTokens);
+  results.me = await interleaved(
+    {
+      service: targets.service,
+      withoutRevocation: targets.withoutRevocation,
+      express: targets.express,
+      http: targets.http,
+    },
+    profile.rounds,
+    (_name, url) => measure(url, CONNECTIONS.me, me),
+  );
+  log(
+    `me ${rate(results.me.service)} | without revocation ${rate(results.me.withoutRevocation)} | ` +
+      `express ${rate(results.me.express)} | node:http ${rate(results.me.http)}`,
+  );
+
+  // --- refresh beside its SQL replayed directly
+  const replayRuns = [];
+  const serviceRefreshRuns = [];
+  for (let round = 0; round < profile.rounds; round++) {
+    serviceRefreshRuns.push(
+      await measure(targets.service, CONNECTIONS.refresh, refreshRequests(pool.take(400))),
+    );
+    replayRuns.push(await replay(env, captured.refresh, pool.take(400)));
+  }
+  results.refresh = { service: summarize(serviceRefreshRuns), replay: summarize(replayRuns) };
+  log(`refresh ${rate(results.refresh.service)} | SQL replay ${rate(results.refresh.replay)}`);
+
+  // --- the other scenarios on their own
+  const ownerToken = accessToken(data.owner);
+  results.scenarios = await interleaved(
+    {
+      register: () => measure(targets.service, CONNECTIONS.register, registerRequests(data)),
+      members: () => measure(targets.service, CONNECTIONS.members, membersRequests(ownerToken)),
+      logout: () => measure(targets.service, CONNECTIONS.logout, logoutRequests(pool.take(4_000))),
+    },
+    profile.rounds,
+    (_name, run) => run(),
+  );
+  log(
+    `register ${rate(results.scenarios.register)} | members ${rate(results.scenarios.members)} | ` +
+      `logout ${rate(results.scenarios.logout)}`,
+  );
+
+  // --- at 70% of each maximum: the tail, and the guide's baselines
+  const at70 = (summary) => Math.max(1, Math.floor(summary.throughput * 0.7));
+  results.at70 = {
+    me: summarize([await measure(targets.service, CONNECTIONS.me, me, at70(results.me.service))]),
+    refresh: summarize([
+      await measure(
+        targets.service,
+        CONNECTIONS.refresh,
+        refreshRequests(pool.take(400)),
+        at70(results.refresh.service),
+      ),
+    ]),
+    login: summarize([
+      await measure(targets.service, CONNECTIONS.login, logins, at70(results.login.service)),
+    ]),
+    members: summarize([
+      await measure(
+        targets.service,
+        CONNECTIONS.members,
+        membersRequests(ownerToken),
+        at70(results.scenarios.members),
+      ),
+    ]),
+  };
+  log(`at 70%: me p99 ${results.at70.me.p99} ms, refresh p99 ${results.at70.refresh.p99} ms`);
+
+  // --- GET auth/me while failed logins keep every hashing slot busy
+  const floodMeRate = Math.max(1, Math.floor(results.me.service.throughput * 0.25));
+  const flood = failedLoginRequests();
+  results.flood = await interleaved(
+    { quiet: false, flooded: true },
+    profile.rounds,
+    async (_name, flooded) => {
+      const floodRun = flooded
+        ? measure(targets.service, CONNECTIONS.login, flood, undefined, false)
+        : undefined;
+      const meRun = await measure(targets.service, CONNECTIONS.me, me, floodMeRate);
+      if (floodRun) meRun.flood = await floodRun;
+      return meRun;
+    },
+  );
+  results.flood.meRate = floodMeRate;
+  log(`me p99 ${results.flood.quiet.p99} ms quiet, ${results.flood.flooded.p99} ms under a flood`);
+
+  const rss = {
+    service: residentBytes(targets.processes.service.pid),
+    http: residentBytes(targets.processes.http.pid),
+  };
+  const report = buildReport({
+    results,
+    rss,
+    meta: {
+      date: new Date().toISOString(),
+      mode: quick ? 'quick' : 'full',
+      node: process.version,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores,
+      bcryptRounds,
+      hashConcurrency: Math.max(2, cores),
+      poolSize: 10,
+      connections: CONNECTIONS,
+      rounds: profile.rounds,
+      seconds: profile.seconds,
+      commit: gitCommit(),
+      seconds_total: Math.round((Date.now() - started) / 1000),
+    },
+  });
+  mkdirSync(options.out, { recursive: true });
+  writeFileSync(join(options.out, 'latest.json'), `${JSON.stringify(report.json, null, 2)}\n`);
+  writeFileSync(join(options.out, 'latest.md'), report.markdown);
+  process.stdout.write(`\n${report.markdown}\n`);
+  log(`wrote ${join(options.out, 'latest.json')} and latest.md`);
+}
+
+function rate(summary) {
+  return `${summary.throughput.toFixed(0)}/s p99 ${summary.p99?.toFixed(1)} ms`;
+}
+
+function measure(url, connections, requests, rate, warm = true) {
+  return runLoad({
+    url,
+    connections,
+    seconds: profile.seconds,
+    warmupSeconds: warm ? profile.warmup : 0,
+    rate,
+    requests,
+  });
+}
+
+/** Hands out seeded sessions, each at most once: refresh and logout spend them. */
+function sessionPool(sessions) {
+  let next = 0;
+  return {
+    take(count) {
+      if (next + count > sessions.length) throw new Error('the seeded sessions ran out');
+      next += count;
+      return sessions.slice(next - count, next);
+    },
+  };
+}
+
+const json = { 'content-type': 'application/json' };
+
+function loginRequests(path) {
+  let n = 0;
+  return [
+    {
+      method: 'POST',
+      path,
+      headers: json,
+      setupRequest: (request) => ({
+        ...request,
+        body: JSON.stringify({
+          email: `user${n++ % 20_000}@bench.example.com`,
+          password: PASSWORD,
+        }),
+      }),
+    },
+  ];
+}
+
+function failedLoginRequests() {
+  let n = 0;
+  return [
+    {
+      method: 'POST',
+      path: `${API}/auth/login`,
+      headers: json,
+      setupRequest: (request) => ({
+        ...request,
+        body: JSON.stringify({
+          email: `user${n++ % 20_000}@bench.example.com`,
+          password: 'Not-The-Password-1!',
+        }),
+      }),
+    },
+  ];
+}
+
+function meRequests(tokens) {
+  let n = 0;
+  return [
+    {
+      method: 'GET',
+      path: `${API}/auth/me`,
+      setupRequest: (request) => ({
+        ...request,
+        headers: { authorization: `Bearer ${tokens[n++ % tokens.length]}` },
+      }),
+    },
+  ];
+}
+
+/** Each connection refreshes its own chain, taking a new seeded token when one fails. */
+function refreshRequests(sessions) {
+  const tokens = sessions.map((session) => session.refreshToken);
+  return [
+    {
+      method: 'POST',
+      path: `${API}/auth/refresh`,
+      headers: json,
+      setupRequest: (request, context) => {
+        context.token ??= tokens.pop();
+        return { ...request, body: JSON.stringify({ refresh_token: context.token }) };
+      },
+      onResponse: (status, body, context) => {
+        context.token = status === 200 ? JSON.parse(body).refresh_token : undefined;
+      },
+    },
+  ];
+}
+
+function registerRequests(data) {
+  let n = 0;
+  const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  return [
+    {
+      method: 'POST',
+      path: `${API}/auth/register`,
+      headers: json,
+      setupRequest: (request) => ({
+        ...request,
+        body: JSON.stringify({
+          email: `new-${run}-${n}@bench.example.com`,
+          password: PASSWORD,
+          first_name: 'New',
+          last_name: 'User',
+          organization_id: data.organizations[1 + (n++ % (data.organizations.length - 1))],
+        }),
+      }),
+    },
+  ];
+}
+
+function membersRequests(ownerToken) {
+  let n = 0;
+  return [
+    {
+      method: 'GET',
+      setupRequest: (request) => ({
+        ...request,
+        path: `${API}/members?limit=50&offset=${(n++ % 20) * 50}`,
+        headers: { authorization: `Bearer ${ownerToken}` },
+      }),
+    },
+  ];
+}
+
+function logoutRequests(sessions) {
+  const tokens = sessions.map(accessToken);
+  return [
+    {
+      method: 'POST',
+      path: `${API}/auth/logout`,
+      setupRequest: (request) => ({
+        ...request,
+        headers: { authorization: `Bearer ${tokens.pop()}` },
+      }),
+    },
+  ];
+}
+
+/**
+ * Runs a throwaway instance with the SQL capture preloaded, sends it one `me` and one
+ * refresh, and keeps the statements each sent: the bare servers and the replay use exactly
+ * these, so they do the service's database work by construction.
+ */
+async function captureSql(env, pool) {
+  const file = join(work, 'sql.jsonl');
+  const port = await freePort();
+  const capture = await startProcess(
+    'capture instance',
+    ['-r', join(ROOT, 'bench/support/sql-capture.cjs'), 'dist/apps/auth-service/src/main.js'],
+    { ...env, PORT: String(port), BENCH_SQL_CAPTURE: file },
+    `http://127.0.0.1:${port}/health`,
+  );
+  const [session] = pool.take(1);
+  const base = `http://127.0.0.1:${port}${API}`;
+  const statements = () =>
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).text);
+  try {
+    writeFileSync(file, '');
+    const me = await fetch(`${base}/auth/me`, {
+      headers: { authorization: `Bearer ${accessToken(session)}` },
+    });
+    if (me.status !== 200) throw new Error(`capture: GET auth/me answered ${me.status}`);
+    const meSql = statements();
+    writeFileSync(file, '');
+    const refresh = await fetch(`${base}/auth/refresh`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ refresh_token: session.refreshToken }),
+    });
+    if (refresh.status !== 200) throw new Error(`capture: refresh answered ${refresh.status}`);
+    const all = statements();
+    const begin = all.indexOf('START TRANSACTION');
+    const end = all.indexOf('COMMIT', begin);
+    return {
+      me: meSql,
+      meUser: meSql.find((text) => text.includes('FROM "users"')),
+      meMemberships: meSql.find((text) => text.includes('FROM "memberships"')),
+      refresh: all.slice(begin, end + 1),
+    };
+  } finally {
+    await stopProcess(capture);
+  }
+}
+
+async function startTargets(env, servicePort, captured, hash) {
+  const url = (port) => `http://127.0.0.1:${port}`;
+  const ports = {
+    withoutRevocation: await freePort(),
+    http: await freePort(),
+    express: await freePort(),
+    hashOnly: await freePort(),
+  };
+  const meSqlFile = join(work, 'me-sql.json');
+  writeFileSync(
+    meSqlFile,
+    JSON.stringify({ user: captured.meUser, memberships: captured.meMemberships }),
+  );
+  const bareEnv = { ...env, BENCH_ME_SQL: meSqlFile, BENCH_PASSWORD_HASH: hash };
+  const start = async (name, args, port, extraEnv = {}) => {
+    const info = await startProcess(
+      name,
+      args,
+      { ...env, ...extraEnv, PORT: String(port) },
+      `${url(port)}/health`,
+    );
+    processes.push(info);
+    return info;
+  };
+  const service = await start('service', ['dist/apps/auth-service/src/main.js'], servicePort);
+  const withoutRevocation = await start(
+    'service without the revocation lookup',
+    [
+      '-r',
+      join(ROOT, 'bench/support/without-revocation-lookup.cjs'),
+      'dist/apps/auth-service/src/main.js',
+    ],
+    ports.withoutRevocation,
+  );
+  const http = await start(
+    'bare node:http',
+    ['bench/servers/bare-me.mjs', 'http', String(ports.http)],
+    ports.http,
+    bareEnv,
+  );
+  const express = await start(
+    'bare Express',
+    ['bench/servers/bare-me.mjs', 'express', String(ports.express)],
+    ports.express,
+    bareEnv,
+  );
+  const hashOnly = await start(
+    'hash only',
+    ['bench/servers/hash-only.mjs', String(ports.hashOnly)],
+    ports.hashOnly,
+    bareEnv,
+  );
+
+  return {
+    service: url(servicePort),
+    withoutRevocation: url(ports.withoutRevocation),
+    http: url(ports.http),
+    express: url(ports.express),
+    hashOnly: url(ports.hashOnly),
+    processes: { service, withoutRevocation, http, express, hashOnly },
+  };
+}
+
+async function replay(env, statements, sessions) {
+  const input = join(work, `replay-${Date.now()}.json`);
+  writeFileSync(
+    input,
+    JSON.stringify({
+      statements,
+      tokens: sessions.map((session) => session.refreshToken),
+      connections: CONNECTIONS.refresh,
+      seconds: profile.seconds,
+      pool: 10,
+    }),
+  );
+  const output = execFileSync(process.execPath, ['bench/servers/refresh-replay.mjs', input], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+  });
+  const run = JSON.parse(output);
+  return {
+    throughput: run.transactions / run.seconds,
+    requests: run.transactions,
+    p50: run.p50,
+    p95: run.p95,
+    p99: run.p99,
+    errors: run.errors,
+  };
+}
+
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function cleanUp() {
+  await Promise.all(processes.map((info) => stopProcess(info).catch(() => undefined)));
+  await dropDatabase(settings, id).catch((error) => log(`could not drop ${id}: ${error.message}`));
+  const redis = new Redis({
+    host: settings.redis.host,
+    port: settings.redis.port,
+    lazyConnect: true,
+  });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch (error) {
+    log(`could not clear the Redis prefix ${prefix}: ${error.message}`);
+  } finally {
+    redis.disconnect();
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+try {
+  await main();
+} catch (error) {
+  process.exitCode = 1;
+  process.stderr.write(`benchmark failed: ${error.stack ?? error}\n`);
+} finally {
+  await cleanUp();
+}
