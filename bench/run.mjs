@@ -16,6 +16,7 @@ import {
   accessToken,
   connectionSettings,
   createDatabase,
+  deployedNodeFlags,
   dropDatabase,
   freePort,
   migrate,
@@ -40,6 +41,7 @@ const cores = availableParallelism();
 const API = '/api/v1/enterprise';
 const CONNECTIONS = { login: 8, me: 32, refresh: 16, register: 8, logout: 16, members: 16 };
 const started = Date.now();
+const NODE_FLAGS = deployedNodeFlags();
 
 const log = (line) =>
   process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${line}\n`);
@@ -197,6 +199,7 @@ async function main() {
       cores,
       bcryptRounds,
       hashConcurrency: Math.max(2, cores),
+      nodeFlags: NODE_FLAGS.join(' '),
       poolSize: 10,
       connections: CONNECTIONS,
       rounds: profile.rounds,
@@ -291,20 +294,24 @@ function meRequests(tokens) {
   ];
 }
 
-/** Each connection refreshes its own chain, taking a new seeded token when one fails. */
+/**
+ * Refreshes chains of seeded tokens: a request takes the oldest live token, and a success puts
+ * its successor at the back, so no token is ever presented twice. (autocannon clears a
+ * connection's context after each request of a one-request list, so it cannot hold them.)
+ */
 function refreshRequests(sessions) {
-  const tokens = sessions.map((session) => session.refreshToken);
+  const live = sessions.map((session) => session.refreshToken);
   return [
     {
       method: 'POST',
       path: `${API}/auth/refresh`,
       headers: json,
-      setupRequest: (request, context) => {
-        context.token ??= tokens.pop();
-        return { ...request, body: JSON.stringify({ refresh_token: context.token }) };
-      },
-      onResponse: (status, body, context) => {
-        context.token = status === 200 ? JSON.parse(body).refresh_token : undefined;
+      setupRequest: (request) => ({
+        ...request,
+        body: JSON.stringify({ refresh_token: live.shift() }),
+      }),
+      onResponse: (status, body) => {
+        if (status === 200) live.push(JSON.parse(body).refresh_token);
       },
     },
   ];
@@ -388,6 +395,9 @@ async function captureSql(env, pool) {
     });
     if (me.status !== 200) throw new Error(`capture: GET auth/me answered ${me.status}`);
     const meSql = statements();
+    if (meSql.length !== 1) {
+      throw new Error(`capture: GET auth/me sent ${meSql.length} statements, the bare servers one`);
+    }
     writeFileSync(file, '');
     const refresh = await fetch(`${base}/auth/refresh`, {
       method: 'POST',
@@ -400,8 +410,6 @@ async function captureSql(env, pool) {
     const end = all.indexOf('COMMIT', begin);
     return {
       me: meSql,
-      meUser: meSql.find((text) => text.includes('FROM "users"')),
-      meMemberships: meSql.find((text) => text.includes('FROM "memberships"')),
       refresh: all.slice(begin, end + 1),
     };
   } finally {
@@ -417,11 +425,8 @@ async function startTargets(env, servicePort, captured, hash) {
     express: await freePort(),
     hashOnly: await freePort(),
   };
-  const meSqlFile = join(work, 'me-sql.json');
-  writeFileSync(
-    meSqlFile,
-    JSON.stringify({ user: captured.meUser, memberships: captured.meMemberships }),
-  );
+  const meSqlFile = join(work, 'me.sql');
+  writeFileSync(meSqlFile, captured.me[0]);
   const bareEnv = { ...env, BENCH_ME_SQL: meSqlFile, BENCH_PASSWORD_HASH: hash };
   const start = async (name, args, port, extraEnv = {}) => {
     const info = await startProcess(

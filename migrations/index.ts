@@ -5,6 +5,7 @@ import { AddRefreshTokenSuccessor1764830000000 } from './1764830000000-AddRefres
 import { AddAccountTokens1764840000000 } from './1764840000000-AddAccountTokens';
 import { AddSsoConnections1764850000000 } from './1764850000000-AddSsoConnections';
 import { AddSsoDomainVerification1764860000000 } from './1764860000000-AddSsoDomainVerification';
+import { AddMembershipListingIndex1764870000000 } from './1764870000000-AddMembershipListingIndex';
 
 /**
  * Every migration, oldest first. `npm run migration:generate` writes new files here; add each
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   AddAccountTokens1764840000000,
   AddSsoConnections1764850000000,
   AddSsoDomainVerification1764860000000,
+  AddMembershipListingIndex1764870000000,
 ];

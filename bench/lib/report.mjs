@@ -159,7 +159,8 @@ export function buildReport({ results, rss, meta }) {
     '',
     `${meta.date}, commit ${meta.commit}, Node.js ${meta.node}, ${meta.cores} cores (${meta.cpu}), ` +
       `bcrypt cost ${meta.bcryptRounds}, ${meta.rounds} interleaved round(s) of ${meta.seconds} s ` +
-      `per scenario, medians shown; whole run ${meta.seconds_total} s.`,
+      `per scenario, medians shown; whole run ${meta.seconds_total} s. Every process ran with ` +
+      `\`${meta.nodeFlags}\` (the image's flags).`,
     '',
     '| scenario | req/s | p50 ms | p95 ms | p99 ms | requests | errors |',
     '|---|---:|---:|---:|---:|---:|---:|',

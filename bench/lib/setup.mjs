@@ -32,6 +32,16 @@ export function connectionSettings() {
   };
 }
 
+/**
+ * The V8 flags the image starts the service with (the Dockerfile's CMD). The benchmark runs
+ * the service, and the ceilings beside it, with the same ones.
+ */
+export function deployedNodeFlags() {
+  const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  if (!cmd) throw new Error('no CMD in the Dockerfile');
+  return JSON.parse(cmd[1]).filter((arg) => arg.startsWith('--'));
+}
+
 /** A free loopback port. */
 export async function freePort() {
   const server = createServer().listen(0, '127.0.0.1');

@@ -1,10 +1,10 @@
 // The request ceiling: `GET auth/me` done by hand, on bare node:http or bare Express. Same
 // work as the service: the same fast-jwt verification (HS256 pinned, issuer, audience,
 // required claims, verified-token cache), the same four revocation keys read in one Redis
-// MGET, the same two SQL statements TypeORM sends, and the same JSON body.
+// MGET, the same SQL statement (captured from the service), and the same JSON body.
 //   node bench/servers/bare-me.mjs http|express <port>
 // Configuration comes from the service's own variables (JWT_SECRET_KEY, POSTGRES_*, REDIS_*);
-// BENCH_ME_SQL names the JSON file of the two statements, captured from the service.
+// BENCH_ME_SQL names the file holding the statement.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import express from 'express';
@@ -14,7 +14,7 @@ import pg from 'pg';
 
 const [framework, port] = process.argv.slice(2);
 const env = process.env;
-const ME_SQL = JSON.parse(readFileSync(env.BENCH_ME_SQL, 'utf8'));
+const ME_SQL = readFileSync(env.BENCH_ME_SQL, 'utf8');
 
 const verify = createVerifier({
   key: env.JWT_SECRET_KEY,
@@ -58,31 +58,22 @@ async function me(authorization) {
     `revoked:{org:${claims.org_id}}:member:${claims.sub}`,
   );
   if (revoked.some((value) => value !== null)) return undefined;
-  const [users, memberships] = await Promise.all([
-    pool.query(ME_SQL.user, [claims.sub]),
-    pool.query(ME_SQL.memberships, [claims.sub]),
-  ]);
-  const user = users.rows[0];
-  if (!user?.User_is_active) return undefined;
-  const current = memberships.rows.find((row) => row.membership_organization_id === claims.org_id);
+  const [user] = (await pool.query(ME_SQL, [claims.sub])).rows;
+  if (!user?.is_active) return undefined;
+  const current = user.organizations.find((entry) => entry.id === claims.org_id);
 
   return JSON.stringify({
-    id: user.User_id,
-    email: user.User_email,
-    first_name: user.User_first_name,
-    last_name: user.User_last_name,
-    email_verified: user.User_email_verified_at !== null,
-    is_platform_admin: user.User_is_platform_admin,
+    id: user.id,
+    email: user.email,
+    first_name: user.first_name,
+    last_name: user.last_name,
+    email_verified: user.email_verified,
+    is_platform_admin: user.is_platform_admin,
     organization_id: claims.org_id,
-    roles: current?.membership_roles ?? [],
-    organizations: memberships.rows.map((row) => ({
-      id: row.membership_organization_id,
-      name: row.organization_name,
-      slug: row.organization_slug,
-      roles: row.membership_roles,
-    })),
-    created_at: user.User_created_at.toISOString(),
-    last_login_at: user.User_last_login_at ? user.User_last_login_at.toISOString() : null,
+    roles: current?.roles ?? [],
+    organizations: user.organizations,
+    created_at: user.created_at.toISOString(),
+    last_login_at: user.last_login_at ? user.last_login_at.toISOString() : null,
   });
 }
 

@@ -77,8 +77,21 @@ describe('Dockerfile', () => {
     expect(runtimeOnes('EXPOSE').map(args)).toEqual(['8000']);
     expect(runtimeOnes('ENV').map(args).join(' ')).toMatch(/\bENVIRONMENT=production\b/);
     expect(runtimeOnes('CMD').map(args)).toEqual([
-      '["node", "dist/apps/auth-service/src/main.js"]',
+      '["node", "--max-semi-space-size=4", "--max-old-space-size=256", "dist/apps/auth-service/src/main.js"]',
     ]);
+  });
+
+  it('starts the service with the same V8 flags as `npm start`', () => {
+    const [cmd] = runtimeOnes('CMD').map(args);
+    const scripts = (
+      JSON.parse(readText('package.json')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    const command = (JSON.parse(cmd) as string[]).join(' ');
+
+    expect(scripts.start).toBe(`exec ${command}`);
+    expect(scripts['start:prod']).toBe(`exec ${command}`);
   });
 
   it('checks its health on /health/live with node, not curl', () => {

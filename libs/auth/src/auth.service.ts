@@ -675,14 +675,29 @@ export class AuthService {
     );
   }
 
+  /**
+   * The caller's profile in one statement (the user and its active memberships, aggregated),
+   * written out rather than built by TypeORM: `GET auth/me` is the hottest read there is, and
+   * one round trip with no query building costs a fraction of two.
+   */
   async me(principal: Principal): Promise<UserProfileDto> {
-    const [user, memberships] = await Promise.all([
-      this.users.findById(principal.userId),
-      this.organizations.listActiveMemberships(principal.userId),
-    ]);
-    if (!user || !user.isActive) throw new AuthException('AUTH_INVALID_TOKEN');
+    const [row] = await this.dataSource.query<ProfileRow[]>(PROFILE_SQL, [principal.userId]);
+    if (!row || !row.is_active) throw new AuthException('AUTH_INVALID_TOKEN');
+    const current = row.organizations.find((entry) => entry.id === principal.organizationId);
 
-    return toProfile(user, principal.organizationId, memberships);
+    return {
+      id: row.id,
+      email: row.email,
+      first_name: row.first_name,
+      last_name: row.last_name,
+      email_verified: row.email_verified,
+      is_platform_admin: row.is_platform_admin,
+      organization_id: principal.organizationId,
+      roles: current?.roles ?? [],
+      organizations: row.organizations,
+      created_at: row.created_at.toISOString(),
+      last_login_at: row.last_login_at ? row.last_login_at.toISOString() : null,
+    };
   }
 
   /**
@@ -902,6 +917,34 @@ export class AuthService {
       );
   }
 }
+
+interface ProfileRow {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  email_verified: boolean;
+  is_platform_admin: boolean;
+  is_active: boolean;
+  created_at: Date;
+  last_login_at: Date | null;
+  organizations: { id: string; name: string; slug: string; roles: string[] }[];
+}
+
+/** A live user with its active memberships in live organizations, most recently used first. */
+const PROFILE_SQL = `
+  SELECT u.id, u.email, u.first_name, u.last_name, u.email_verified_at IS NOT NULL AS email_verified,
+         u.is_platform_admin, u.is_active, u.created_at, u.last_login_at,
+         COALESCE(
+           (SELECT json_agg(
+                     json_build_object('id', o.id, 'name', o.name, 'slug', o.slug, 'roles', m.roles)
+                     ORDER BY m.last_used_at DESC NULLS LAST, m.created_at)
+              FROM memberships m
+              JOIN organizations o ON o.id = m.organization_id AND o.deleted_at IS NULL
+             WHERE m.user_id = u.id AND m.status = 'active'),
+           '[]') AS organizations
+    FROM users u
+   WHERE u.id = $1 AND u.deleted_at IS NULL`;
 
 function toProfile(
   user: User,
