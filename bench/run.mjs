@@ -1,7 +1,7 @@
 // `npm run bench`: the service on real PostgreSQL and Redis, seeded with 20,000 users, driven
 // by autocannon beside ceilings that do the same work with less machinery, in one run, so
 // every goal is a ratio of two measurements taken side by side. See docs/PERFORMANCE.md.
-//   npm run bench [-- --quick] [-- --bcrypt-rounds 12]
+//   npm run bench [-- --quick] [--bcrypt-rounds 12] [--set HASH_CONCURRENCY=4 ...]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -11,7 +11,18 @@ import { Redis } from 'ioredis';
 import { interleaved, runLoad, summarize } from './lib/load.mjs';
 import { buildReport } from './lib/report.mjs';
 import {
-  PASSWORD,
+  API,
+  failedLoginRequests,
+  json,
+  loginRequests,
+  logoutRequests,
+  meRequests,
+  membersRequests,
+  refreshRequests,
+  registerRequests,
+  sessionPool,
+} from './lib/scenarios.mjs';
+import {
   ROOT,
   accessToken,
   connectionSettings,
@@ -23,6 +34,7 @@ import {
   residentBytes,
   seed,
   serviceEnvironment,
+  settingsFrom,
   startProcess,
   stopProcess,
 } from './lib/setup.mjs';
@@ -31,6 +43,7 @@ const { values: options } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'bcrypt-rounds': { type: 'string', default: '10' },
+    set: { type: 'string', multiple: true, default: [] },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
 });
@@ -38,7 +51,6 @@ const quick = options.quick;
 const profile = quick ? { rounds: 1, seconds: 3, warmup: 1 } : { rounds: 3, seconds: 8, warmup: 1 };
 const bcryptRounds = Number(options['bcrypt-rounds']);
 const cores = availableParallelism();
-const API = '/api/v1/enterprise';
 const CONNECTIONS = { login: 8, me: 32, refresh: 16, register: 8, logout: 16, members: 16 };
 const started = Date.now();
 const NODE_FLAGS = deployedNodeFlags();
@@ -62,7 +74,8 @@ async function main() {
   );
   await createDatabase(settings, id);
   const servicePort = await freePort();
-  const env = serviceEnvironment(settings, id, prefix, servicePort, bcryptRounds);
+  const overrides = settingsFrom(options.set);
+  const env = serviceEnvironment(settings, id, prefix, servicePort, bcryptRounds, overrides);
   await migrate(env);
   log(`seeding 20,000 users in 5 organizations (bcrypt cost ${bcryptRounds})`);
   const data = await seed(settings, id, {
@@ -200,6 +213,7 @@ async function main() {
       bcryptRounds,
       hashConcurrency: Math.max(2, cores),
       nodeFlags: NODE_FLAGS.join(' '),
+      settings: settingsFrom(options.set),
       poolSize: 10,
       connections: CONNECTIONS,
       rounds: profile.rounds,
@@ -228,143 +242,6 @@ function measure(url, connections, requests, rate, warm = true) {
     rate,
     requests,
   });
-}
-
-/** Hands out seeded sessions, each at most once: refresh and logout spend them. */
-function sessionPool(sessions) {
-  let next = 0;
-  return {
-    take(count) {
-      if (next + count > sessions.length) throw new Error('the seeded sessions ran out');
-      next += count;
-      return sessions.slice(next - count, next);
-    },
-  };
-}
-
-const json = { 'content-type': 'application/json' };
-
-function loginRequests(path) {
-  let n = 0;
-  return [
-    {
-      method: 'POST',
-      path,
-      headers: json,
-      setupRequest: (request) => ({
-        ...request,
-        body: JSON.stringify({
-          email: `user${n++ % 20_000}@bench.example.com`,
-          password: PASSWORD,
-        }),
-      }),
-    },
-  ];
-}
-
-function failedLoginRequests() {
-  let n = 0;
-  return [
-    {
-      method: 'POST',
-      path: `${API}/auth/login`,
-      headers: json,
-      setupRequest: (request) => ({
-        ...request,
-        body: JSON.stringify({
-          email: `user${n++ % 20_000}@bench.example.com`,
-          password: 'Not-The-Password-1!',
-        }),
-      }),
-    },
-  ];
-}
-
-function meRequests(tokens) {
-  let n = 0;
-  return [
-    {
-      method: 'GET',
-      path: `${API}/auth/me`,
-      setupRequest: (request) => ({
-        ...request,
-        headers: { authorization: `Bearer ${tokens[n++ % tokens.length]}` },
-      }),
-    },
-  ];
-}
-
-/**
- * Refreshes chains of seeded tokens: a request takes the oldest live token, and a success puts
- * its successor at the back, so no token is ever presented twice. (autocannon clears a
- * connection's context after each request of a one-request list, so it cannot hold them.)
- */
-function refreshRequests(sessions) {
-  const live = sessions.map((session) => session.refreshToken);
-  return [
-    {
-      method: 'POST',
-      path: `${API}/auth/refresh`,
-      headers: json,
-      setupRequest: (request) => ({
-        ...request,
-        body: JSON.stringify({ refresh_token: live.shift() }),
-      }),
-      onResponse: (status, body) => {
-        if (status === 200) live.push(JSON.parse(body).refresh_token);
-      },
-    },
-  ];
-}
-
-function registerRequests(data) {
-  let n = 0;
-  const run = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-  return [
-    {
-      method: 'POST',
-      path: `${API}/auth/register`,
-      headers: json,
-      setupRequest: (request) => ({
-        ...request,
-        body: JSON.stringify({
-          email: `new-${run}-${n}@bench.example.com`,
-          password: PASSWORD,
-          first_name: 'New',
-          last_name: 'User',
-          organization_id: data.organizations[1 + (n++ % (data.organizations.length - 1))],
-        }),
-      }),
-    },
-  ];
-}
-
-function membersRequests(ownerToken) {
-  let n = 0;
-  return [
-    {
-      method: 'GET',
-      setupRequest: (request) => ({
-        ...request,
-        path: `${API}/members?limit=50&offset=${(n++ % 20) * 50}`,
-        headers: { authorization: `Bearer ${ownerToken}` },
-      }),
-    },
-  ];
-}
-
-function logoutRequests(sessions) {
-  const tokens = sessions.map(accessToken);
-  return [
-    {
-      method: 'POST',
-      path: `${API}/auth/logout`,
-      setupRequest: (request) => ({
-        ...request,
-        headers: { authorization: `Bearer ${tokens.pop()}` },
-      }),
-    },
-  ];
 }
 
 /**

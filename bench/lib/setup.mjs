@@ -42,6 +42,17 @@ export function deployedNodeFlags() {
   return JSON.parse(cmd[1]).filter((arg) => arg.startsWith('--'));
 }
 
+/** `--set NAME=value` options as an environment object. */
+export function settingsFrom(pairs = []) {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`--set wants NAME=value, not ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
 /** A free loopback port. */
 export async function freePort() {
   const server = createServer().listen(0, '127.0.0.1');
@@ -71,8 +82,11 @@ export async function dropDatabase(settings, name) {
   await admin.end();
 }
 
-/** The service's environment for the benchmark: real servers, limits out of the way. */
-export function serviceEnvironment(settings, database, prefix, port, bcryptRounds) {
+/**
+ * The service's environment for the benchmark: real servers, limits out of the way, and the
+ * caller's `--set NAME=value` settings last.
+ */
+export function serviceEnvironment(settings, database, prefix, port, bcryptRounds, extra = {}) {
   return {
     PATH: process.env.PATH ?? '',
     ENVIRONMENT: 'staging',
@@ -97,6 +111,7 @@ export function serviceEnvironment(settings, database, prefix, port, bcryptRound
     RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
     RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_MINUTE: '1000000',
     MAX_LOGIN_ATTEMPTS: '1000000',
+    ...extra,
   };
 }
 

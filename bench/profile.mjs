@@ -1,0 +1,163 @@
+// `npm run bench:profile -- <scenario> [--seconds 10]`: one scenario of the benchmark against
+// a service started with V8's CPU profiler, on the same seeded data set. Prints the service's
+// CPU time per request (from /proc, so time the process spent waiting is not counted) and where
+// its samples fell, by package and by function. The .cpuprofile is kept for Chrome DevTools.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad } from './lib/load.mjs';
+import {
+  failedLoginRequests,
+  loginRequests,
+  logoutRequests,
+  meRequests,
+  membersRequests,
+  refreshRequests,
+  registerRequests,
+  sessionPool,
+  API,
+} from './lib/scenarios.mjs';
+import {
+  ROOT,
+  accessToken,
+  connectionSettings,
+  createDatabase,
+  deployedNodeFlags,
+  dropDatabase,
+  freePort,
+  migrate,
+  seed,
+  serviceEnvironment,
+  settingsFrom,
+  startProcess,
+  stopProcess,
+} from './lib/setup.mjs';
+
+const { values: options, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    seconds: { type: 'string', default: '10' },
+    'bcrypt-rounds': { type: 'string', default: '10' },
+    set: { type: 'string', multiple: true, default: [] },
+  },
+});
+const scenario = positionals[0];
+const SCENARIOS = ['login', 'failed-login', 'me', 'refresh', 'register', 'members', 'logout'];
+if (!SCENARIOS.includes(scenario)) {
+  process.stderr.write(`usage: npm run bench:profile -- <${SCENARIOS.join('|')}> [--seconds N]\n`);
+  process.exit(2);
+}
+
+const settings = connectionSettings();
+const id = `fm_bench_profile_${Date.now()}_${process.pid}`;
+const profiles = join(ROOT, 'bench/results/profiles');
+mkdirSync(profiles, { recursive: true });
+let service;
+
+try {
+  execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  await createDatabase(settings, id);
+  const port = await freePort();
+  const bcryptRounds = Number(options['bcrypt-rounds']);
+  const env = serviceEnvironment(
+    settings,
+    id,
+    `${id}:`,
+    port,
+    bcryptRounds,
+    settingsFrom(options.set),
+  );
+  await migrate(env);
+  const data = await seed(settings, id, {
+    users: 20_000,
+    organizations: 5,
+    largeOrganization: 1_000,
+    sessions: 20_000,
+    bcryptRounds,
+  });
+  const pool = sessionPool(data.sessions);
+  const requests = {
+    login: () => loginRequests(`${API}/auth/login`),
+    'failed-login': () => failedLoginRequests(),
+    me: () => meRequests(pool.take(500).map(accessToken)),
+    refresh: () => refreshRequests(pool.take(2_000)),
+    register: () => registerRequests(data),
+    members: () => membersRequests(accessToken(data.owner)),
+    logout: () => logoutRequests(pool.take(15_000)),
+  }[scenario]();
+  const connections = { login: 8, 'failed-login': 8, register: 8, me: 32 }[scenario] ?? 16;
+
+  const before = new Set(readdirSync(profiles));
+  service = await startProcess(
+    'service',
+    [
+      ...deployedNodeFlags(),
+      '--cpu-prof',
+      `--cpu-prof-dir=${profiles}`,
+      'dist/apps/auth-service/src/main.js',
+    ],
+    env,
+    `http://127.0.0.1:${port}/health`,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await runLoad({ url, connections, seconds: 1, requests });
+  const cpuBefore = cpuMilliseconds(service.pid);
+  const run = await runLoad({ url, connections, seconds: Number(options.seconds), requests });
+  const cpu = cpuMilliseconds(service.pid) - cpuBefore;
+  await stopProcess(service);
+  service = undefined;
+
+  const file = readdirSync(profiles).find((name) => !before.has(name));
+  process.stdout.write(
+    `${scenario}: ${run.throughput.toFixed(0)} req/s, p50 ${run.p50.toFixed(1)} ms, ` +
+      `p99 ${run.p99.toFixed(1)} ms, statuses ${JSON.stringify(run.statuses)}\n` +
+      `service CPU per request: ${(cpu / run.requests).toFixed(3)} ms\n` +
+      `profile (start-up included): ${join(profiles, file)}\n\n` +
+      summarize(JSON.parse(readFileSync(join(profiles, file), 'utf8'))),
+  );
+} catch (error) {
+  process.exitCode = 1;
+  process.stderr.write(`profile failed: ${error.stack ?? error}\n`);
+} finally {
+  if (service) await stopProcess(service);
+  await dropDatabase(settings, id).catch(() => undefined);
+}
+
+/** utime + stime of a process, in milliseconds (Linux clock ticks of 10 ms). */
+function cpuMilliseconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Self time by package and by function, idle samples left out. */
+function summarize(profile) {
+  const self = new Map();
+  profile.samples.forEach((id, index) =>
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)),
+  );
+  const byPackage = new Map();
+  const byFunction = new Map();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const time = self.get(node.id) ?? 0;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)' || time === 0) continue;
+    total += time;
+    const where = url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/');
+    const owner =
+      /^((@[^/]+\/)?[^/]+)/.exec(url.includes('node_modules/') ? where : '')?.[1] ??
+      (url.includes('/dist/') ? 'the service (dist/)' : url ? 'node' : 'native and V8');
+    byPackage.set(owner, (byPackage.get(owner) ?? 0) + time);
+    const key = `${functionName || '(anonymous)'} ${where}${url ? `:${lineNumber + 1}` : ''}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + time);
+  }
+  const top = (map, count) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(([name, time]) => `${((100 * time) / total).toFixed(1).padStart(5)}%  ${name}`)
+      .join('\n');
+
+  return `by package:\n${top(byPackage, 20)}\n\nby function:\n${top(byFunction, 25)}\n`;
+}
