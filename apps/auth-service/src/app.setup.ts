@@ -19,6 +19,7 @@ import {
   traceFieldsMiddleware,
 } from '@app/observability';
 import { requireJsonBody } from './body-media-types';
+import { refuseMalformedQuery } from './query-string';
 
 export const API_PREFIX = 'api/v1/enterprise';
 export const DOCS_PATH = 'enterprise/docs';
@@ -123,6 +124,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After', ...RATE_LIMIT_HEADERS],
     });
   }
+  app.use(refuseMalformedQuery);
   app.use(requireJsonBody);
   // Nest's typings leave out `verify` (Nest sets its own under the `rawBody` option, which
   // this app does not use) but Nest hands the options to body-parser as they are.
