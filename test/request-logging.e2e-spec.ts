@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { bearer, createMember } from './support/admin';
 import { API, createOrganization } from './support/factories';
@@ -120,6 +122,39 @@ describe('request logging', () => {
         level: c.status >= 500 ? 'ERROR' : 'INFO',
       }),
     );
+  });
+
+  it('keeps probes that succeed out of the log, not those that fail', async () => {
+    const live = requestId();
+    const missing = requestId();
+
+    await request(t.server).get('/health/live').set('X-Request-ID', live).expect(200);
+    await request(t.server).get('/health/live?probe=%FF').set('X-Request-ID', missing).expect(400);
+
+    expect(logs.completionsOf(live)).toEqual([]);
+    expect(completionOf(missing)).toMatchObject({ status_code: 400, endpoint: '/health/live' });
+  });
+
+  it('logs one completion line for bytes the HTTP parser cannot read', async () => {
+    if (!t.server.listening) {
+      await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
+    }
+    const { port } = t.server.address() as AddressInfo;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('NOT-HTTP\r\n\r\n'));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const id = /X-Request-ID: (\S+)/.exec(answer)?.[1] ?? '';
+
+    expect(completionOf(id)).toMatchObject({
+      request_id: id,
+      status_code: 400,
+      code: 'MALFORMED_REQUEST',
+    });
   });
 
   it('logs one completion line for a 2xx', async () => {

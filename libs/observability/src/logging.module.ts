@@ -58,7 +58,6 @@ export function buildPinoHttpOptions(config: AppConfig): Options {
     // The completion line carries the flat fields above, not pino-http's raw req/res dumps
     // (headers, query strings), which could hold more than the logs should.
     serializers: { req: () => undefined, res: () => undefined },
-    autoLogging: { ignore: (request) => QUIET_PATHS.has((request.url ?? '').split('?')[0]) },
     customSuccessMessage: () => 'request completed',
     customErrorMessage: () => 'request failed',
     customSuccessObject: (request, response, value: { responseTime?: number }) =>
@@ -67,8 +66,11 @@ export function buildPinoHttpOptions(config: AppConfig): Options {
       requestFields(request, response, value.responseTime ?? 0),
     // The completion line is how a request id is traced, so every status gets one at info or
     // above, whatever LOG_LEVEL hides: a 4xx is the client's business (info), a 5xx ours (error).
-    customLogLevel: (_request, response, error) => {
+    customLogLevel: (request, response, error) => {
       if (error || response.statusCode >= 500) return 'error';
+      // Probes and scrapes come every few seconds: their lines are kept for failures only.
+      const quiet = QUIET_PATHS.has((request.url ?? '').split('?')[0]);
+      if (quiet && response.statusCode < 400) return 'silent';
       return 'info';
     },
   };
