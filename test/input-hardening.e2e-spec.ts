@@ -53,6 +53,45 @@ describe('input the database cannot store', () => {
     },
   );
 
+  describe('query strings that are not percent-encoded UTF-8', () => {
+    let owner: { token: string };
+
+    beforeAll(async () => {
+      const organization = await createOrganization(t.dataSource);
+      owner = await createMember(t.server, t.dataSource, organization.id, ['owner']);
+    });
+
+    const members = (query: string) =>
+      request(t.server).get(`${API}/members?${query}`).set('Authorization', bearer(owner));
+
+    it.each([
+      ['an encoded lone surrogate', 'search=%ED%A0%80', 'search'],
+      ['a %u escape', 'search=%uD800', 'search'],
+      ['a byte that is not UTF-8', 'limit=10&search=caf%E9', 'search'],
+      ['a truncated sequence', 'search=%C3', 'search'],
+      ['a bare percent sign', 'search=100%', 'search'],
+      ['a malformed name', 'se%FFarch=x', 'se%FFarch'],
+    ])('refuses %s with 400 naming the parameter', async (_kind, query, field) => {
+      const body = expectProblem(await members(query), 400, 'VALIDATION_FAILED');
+
+      expect(body.errors).toEqual([{ field, message: `${field} must be percent-encoded UTF-8` }]);
+      expect(body.detail).toContain(field);
+    });
+
+    it('refuses it on a route that needs no token too, before anything else runs', async () => {
+      const response = await request(t.server).get('/health/live?probe=%ED%A0%80');
+
+      expectProblem(response, 400, 'VALIDATION_FAILED');
+    });
+
+    it.each(['search=caf%C3%A9', 'search=a+b', 'search=%F0%9F%98%80', 'search=', 'search'])(
+      'accepts the well-formed query %s',
+      async (query) => {
+        await members(query).expect(200);
+      },
+    );
+  });
+
   it('says which path parameter is malformed', async () => {
     const organization = await createOrganization(t.dataSource);
     const owner = await createMember(t.server, t.dataSource, organization.id, ['owner']);

@@ -5,6 +5,8 @@ import {
   API,
   GUIDE_PASSWORD,
   createOrganization,
+  erroredFields,
+  expectProblem,
   registerUser,
   uniqueEmail,
 } from './support/factories';
@@ -136,6 +138,8 @@ describe('invitations', () => {
     ['an unknown role', { roles: ['emperor'] }, 400, 'INVITATION_ROLE_UNKNOWN'],
     ['a malformed email', { email: 'not-an-email' }, 400, 'VALIDATION_FAILED'],
     ['an unknown field', { admin: true }, 400, 'VALIDATION_FAILED'],
+    ['null roles, rather than the default role', { roles: null }, 400, 'VALIDATION_FAILED'],
+    ['null team_ids', { team_ids: null }, 400, 'VALIDATION_FAILED'],
     [
       'a team of no organization',
       { team_ids: [crypto.randomUUID()] },
@@ -457,6 +461,17 @@ describe('invitations', () => {
         [email],
       );
       expect(Number(count)).toBe(0);
+    });
+
+    it('refuses a null invitation_token rather than taking it as absent', async () => {
+      const response = await register({
+        email: uniqueEmail('null-token'),
+        organization_id: organizationId,
+        invitation_token: null,
+      });
+
+      const body = expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(erroredFields(body)).toEqual(['invitation_token']);
     });
 
     it('requires organization_id when no invitation token is given', async () => {

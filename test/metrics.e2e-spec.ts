@@ -162,6 +162,33 @@ describe('GET /metrics on the main port', () => {
   });
 });
 
+describe('GET /metrics before any event', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  // A series that appears with its first event makes rate() miss that event and an alert on
+  // it see no data instead of 0.
+  it.each([
+    'rate_limit_rejections_total{policy="auth"}',
+    'rate_limit_rejections_total{policy="login_account"}',
+    'sso_attempts_total{protocol="saml",outcome="success"}',
+    'sso_attempts_total{protocol="saml",outcome="failure"}',
+    'sso_attempts_total{protocol="oidc",outcome="success"}',
+    'sso_attempts_total{protocol="oidc",outcome="failure"}',
+  ])('exports %s at 0 from the start', async (series) => {
+    const scrape = await request(t.server).get('/metrics').expect(200);
+
+    expect(scrape.text.split('\n')).toContain(`${PREFIX}${series} 0`);
+  });
+});
+
 describe('with METRICS_PORT set', () => {
   let t: TestApp | undefined;
   let port: number;

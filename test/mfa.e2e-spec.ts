@@ -318,11 +318,18 @@ describe('MFA', () => {
         }
       }
 
-      expectProblem(
-        await verify(await challenge(user), await codeOf(user.secret, 1)),
-        429,
-        'MFA_TOO_MANY_ATTEMPTS',
-      );
+      const refused = await verify(await challenge(user), await codeOf(user.secret, 1));
+
+      expectProblem(refused, 429, 'MFA_TOO_MANY_ATTEMPTS');
+      // The headers describe the per-user limit that refused, not the route's per-IP one.
+      const retryAfter = Number(refused.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(3500);
+      expect(retryAfter).toBeLessThanOrEqual(3600);
+      expect(refused.headers).toMatchObject({
+        'ratelimit-limit': '20',
+        'ratelimit-remaining': '0',
+        'ratelimit-reset': String(retryAfter),
+      });
     });
 
     it('refuses a challenge presented by another client', async () => {

@@ -111,6 +111,36 @@ describe('teams', () => {
     },
   );
 
+  it('refuses a null slug on create with 400 naming it, rather than deriving one', async () => {
+    const name = `Team ${uniqueSuffix()}`;
+
+    const response = await request(t.server)
+      .post(`${API}/teams`)
+      .set(bearer(admin))
+      .send({ name, slug: null });
+
+    const body = expectProblem(response, 400, 'VALIDATION_FAILED');
+    expect(erroredFields(body)).toEqual(['slug']);
+    const [{ count }] = await t.dataSource.query<{ count: string }[]>(
+      'SELECT count(*) FROM teams WHERE organization_id = $1 AND name = $2',
+      [organizationId, name],
+    );
+    expect(Number(count)).toBe(0);
+  });
+
+  it('refuses a null role when adding a team member, rather than taking the default', async () => {
+    const team = await createTeam(admin);
+    const member = await signedInMember(t, organizationId);
+
+    const response = await request(t.server)
+      .post(`${API}/teams/${team.id}/members`)
+      .set(bearer(admin))
+      .send({ user_id: member.userId, role: null });
+
+    const body = expectProblem(response, 400, 'VALIDATION_FAILED');
+    expect(erroredFields(body)).toEqual(['role']);
+  });
+
   it('refuses a slug already used by a live team of the organization', async () => {
     const slug = `dup-${uniqueSuffix()}`;
     await createTeam(admin, { slug });

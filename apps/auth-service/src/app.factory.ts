@@ -2,11 +2,14 @@ import { NotFoundException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
-import { ProblemDetailsFilter, rawProblemResponse } from '@app/common';
+import type { HttpLogger } from 'pino-http';
+import { COMMON_ERRORS, ProblemDetailsFilter, rawProblemResponse } from '@app/common';
 import { AppConfig } from '@app/config';
+import { HTTP_LOGGER, LOG_FIELDS } from '@app/observability';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 
@@ -26,7 +29,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   configureApp(app, config);
   await app.init();
   installFallbacks(app);
-  answerClientErrors(app.getHttpServer());
+  answerClientErrors(app.getHttpServer(), app.get<HttpLogger>(HTTP_LOGGER));
 
   return app;
 }
@@ -34,9 +37,11 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
 /**
  * Node's HTTP parser answers requests it cannot read (headers over its size limit, bytes that
  * are not HTTP, a request that never arrives in full) itself, with a status and no body. These
- * get the API's problem body instead; nothing of the request is echoed.
+ * get the API's problem body instead; nothing of the request is echoed. They never reach
+ * Express, so their completion line is written here, without the method and endpoint the
+ * parser could not read.
  */
-function answerClientErrors(server: Server): void {
+function answerClientErrors(server: Server, httpLogger: HttpLogger): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // The client is gone, or a response is already under way: there is no one to answer.
     if (error.code === 'ECONNRESET' || !socket.writable) {
@@ -49,7 +54,16 @@ function answerClientErrors(server: Server): void {
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? 'REQUEST_TIMEOUT'
           : 'MALFORMED_REQUEST';
-    socket.end(rawProblemResponse(code));
+    const requestId = randomUUID();
+    socket.end(rawProblemResponse(code, requestId));
+    httpLogger.logger.info(
+      {
+        [LOG_FIELDS.requestId]: requestId,
+        [LOG_FIELDS.statusCode]: COMMON_ERRORS[code].status,
+        code,
+      },
+      'request completed',
+    );
   });
 }
 

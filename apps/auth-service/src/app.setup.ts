@@ -4,10 +4,12 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { isUtf8 } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
 import { INVALID_UTF8_BODY, ProblemDetailsDto, RATE_LIMIT_HEADERS } from '@app/common';
 import { AppConfig } from '@app/config';
 import { ShutdownState } from '@app/health';
 import {
+  HTTP_LOGGER,
   METRICS_PATH,
   Metrics,
   REQUEST_ID_HEADER,
@@ -17,6 +19,7 @@ import {
   traceFieldsMiddleware,
 } from '@app/observability';
 import { requireJsonBody } from './body-media-types';
+import { refuseMalformedQuery } from './query-string';
 
 export const API_PREFIX = 'api/v1/enterprise';
 export const DOCS_PATH = 'enterprise/docs';
@@ -101,6 +104,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.disable('x-powered-by');
   app.use(requestIdMiddleware);
   app.use(traceFieldsMiddleware);
+  // Before anything that can refuse a request, so every response gets its completion line.
+  app.use(app.get<RequestHandler>(HTTP_LOGGER));
   app.use(httpMetricsMiddleware(app.get(Metrics)));
   app.use(closeConnectionsWhenDraining(app.get(ShutdownState)));
   app.use(
@@ -119,6 +124,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After', ...RATE_LIMIT_HEADERS],
     });
   }
+  app.use(refuseMalformedQuery);
   app.use(requireJsonBody);
   // Nest's typings leave out `verify` (Nest sets its own under the `rawBody` option, which
   // this app does not use) but Nest hands the options to body-parser as they are.

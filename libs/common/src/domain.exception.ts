@@ -1,3 +1,5 @@
+import type { RateLimitState } from './rate-limit/rate-limiter';
+
 /** How one error code is answered over HTTP. */
 export interface ErrorDefinition {
   status: number;
@@ -35,6 +37,12 @@ export class DomainException extends Error {
     this.title = definition.title;
     this.detail = detail ?? definition.detail ?? definition.title;
   }
+
+  /**
+   * On a 429, the limit that refused the request: the filter answers its `RateLimit-*`
+   * headers and `Retry-After`, replacing those the per-IP guard set for the route.
+   */
+  rateLimit?: RateLimitState;
 }
 
 /** Errors of the platform itself rather than of one feature. */

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { StoreUnavailableError } from '@app/cache';
 import { COMMON_ERRORS, CommonErrorCode, DomainException } from './domain.exception';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsDto, problemType } from './problem-details';
-import { RateLimitedException, setRateLimitHeaders } from './rate-limit/rate-limiter';
+import { setRateLimitHeaders } from './rate-limit/rate-limiter';
 import { allowedMethods } from './route-methods';
 
 const STATUS_CODES: Record<number, CommonErrorCode> = {
@@ -198,10 +198,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...(problem.errors ? { errors: problem.errors } : {}),
     };
     if (problem.allow) response.setHeader('Allow', problem.allow.join(', '));
-    if (exception instanceof RateLimitedException) {
+    const rateLimit = exception instanceof DomainException ? exception.rateLimit : undefined;
+    if (rateLimit) {
       // The limit that refused this request is the one the client must wait for.
-      setRateLimitHeaders(response, exception.state);
-      response.setHeader('Retry-After', String(exception.state.resetSeconds));
+      setRateLimitHeaders(response, rateLimit);
+      response.setHeader('Retry-After', String(rateLimit.resetSeconds));
     } else if (problem.status === 503 || problem.status === 429) {
       response.setHeader('Retry-After', '1');
     }

@@ -52,9 +52,8 @@ export class ProblemDetailsDto {
  * there is a request object (`clientError`): headers too large, a malformed request, a
  * timeout. Nothing of the request is echoed; the request id is a fresh one.
  */
-export function rawProblemResponse(code: CommonErrorCode): string {
+export function rawProblemResponse(code: CommonErrorCode, requestId = randomUUID()): string {
   const { status, title, detail } = COMMON_ERRORS[code];
-  const requestId = randomUUID();
   const body = JSON.stringify({
     type: problemType(code),
     title,

@@ -11,12 +11,54 @@ const MAX_INPUT_DEPTH = 32;
 /** With the `u` flag a surrogate pair reads as one code point, so this finds only lone halves. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
+/**
+ * Keys JavaScript gives a meaning on every object. JSON.parse makes `__proto__` an own
+ * property, but class-transformer does not copy these onto the DTO, so the unknown-field check
+ * (which looks at the DTO) would never see them.
+ */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Rules about a value's type. When one fails, the field's other rules (length, pattern, "must
+ * not be empty") only restate that the value is wrong, so the type rule is reported alone.
+ */
+const TYPE_CONSTRAINTS = new Set([
+  'isString',
+  'isInt',
+  'isNumber',
+  'isBoolean',
+  'isArray',
+  'isObject',
+  'isDate',
+  'nestedValidation',
+]);
+
+function messagesOf(error: ValidationError): string[] {
+  const constraints = Object.entries(error.constraints ?? {});
+  const typeRules = constraints.filter(([name]) => TYPE_CONSTRAINTS.has(name));
+
+  return (typeRules.length > 0 ? typeRules : constraints).map(([, message]) => message);
+}
+
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    const own = messagesOf(error).map((message) => ({ field, message }));
 
     return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/** Each field and message once, in the order first met. */
+function uniqueFieldErrors(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+
+  return errors.filter(({ field, message }) => {
+    const key = JSON.stringify([field, message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+
+    return true;
   });
 }
 
@@ -36,7 +78,8 @@ function stringProblem(value: string): string | undefined {
 
 /**
  * Walks the value without recursion (so the check itself cannot overflow) and names the first
- * thing no field may hold: nesting past the limit, or a string `stringProblem` refuses.
+ * thing no field may hold: nesting past the limit, a string `stringProblem` refuses, or a key
+ * of `PROTOTYPE_KEYS` (refused like any unknown field).
  */
 function structuralProblem(
   root: unknown,
@@ -56,7 +99,9 @@ function structuralProblem(
     if (depth >= limit)
       return { detail: `The request nests values more than ${limit} levels deep` };
     for (const [key, child] of Object.entries(value)) {
-      pending.push({ value: child, depth: depth + 1, path: path ? `${path}.${key}` : key });
+      const field = path ? `${path}.${key}` : key;
+      if (PROTOTYPE_KEYS.has(key)) return { detail: `property ${key} should not exist`, field };
+      pending.push({ value: child, depth: depth + 1, path: field });
     }
   }
 
@@ -91,7 +136,7 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => {
-      const fieldErrors = flatten(errors);
+      const fieldErrors = uniqueFieldErrors(flatten(errors));
 
       return new CommonException(
         'VALIDATION_FAILED',

@@ -11,7 +11,10 @@ export const LOG_FIELDS = {
   requestId: 'request_id',
   traceId: 'trace_id',
   spanId: 'span_id',
+  /** The user who acted: the authenticated caller on a request's lines. */
   userId: 'user_id',
+  /** The user an action was about, when not the caller (an unlocked or removed member). */
+  targetUserId: 'target_user_id',
   organizationId: 'organization_id',
   endpoint: 'endpoint',
   method: 'method',

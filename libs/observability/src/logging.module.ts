@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Module } from '@nestjs/common';
+import { Module, Provider } from '@nestjs/common';
 import { LoggerModule, Params } from 'nestjs-pino';
 import pinoPretty from 'pino-pretty';
-import type { Options } from 'pino-http';
+import { HttpLogger, Options, pinoHttp } from 'pino-http';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { LOG_FIELDS, REDACTED_PATHS } from './log-fields';
 import { assignRequestId } from './request-id';
@@ -17,9 +17,14 @@ interface RoutedRequest extends IncomingMessage {
   user?: { userId?: string; organizationId?: string };
 }
 
-/** The route template (`/api/v1/enterprise/auth/me`), never a raw path with ids or a query. */
+/**
+ * The route template (`/api/v1/enterprise/auth/me`), never a query. A request no route served
+ * has no template: its path is logged as is, including under Nest's splat route for unknown
+ * paths in the API prefix (`...enterprise*path`), which no real route resembles.
+ */
 function endpointOf(request: RoutedRequest): string {
-  if (request.route?.path) return `${request.baseUrl ?? ''}${request.route.path}`;
+  const template = request.route?.path;
+  if (template && !template.includes('*')) return `${request.baseUrl ?? ''}${template}`;
 
   return (request.originalUrl ?? request.url ?? '').split('?')[0];
 }
@@ -53,29 +58,34 @@ export function buildPinoHttpOptions(config: AppConfig): Options {
     // The completion line carries the flat fields above, not pino-http's raw req/res dumps
     // (headers, query strings), which could hold more than the logs should.
     serializers: { req: () => undefined, res: () => undefined },
-    autoLogging: { ignore: (request) => QUIET_PATHS.has((request.url ?? '').split('?')[0]) },
     customSuccessMessage: () => 'request completed',
     customErrorMessage: () => 'request failed',
     customSuccessObject: (request, response, value: { responseTime?: number }) =>
       requestFields(request, response, value.responseTime ?? 0),
     customErrorObject: (request, response, _error, value: { responseTime?: number }) =>
       requestFields(request, response, value.responseTime ?? 0),
-    // 4xx are the client's business: logged at debug; 5xx at error.
-    customLogLevel: (_request, response, error) => {
+    // The completion line is how a request id is traced, so every status gets one at info or
+    // above, whatever LOG_LEVEL hides: a 4xx is the client's business (info), a 5xx ours (error).
+    customLogLevel: (request, response, error) => {
       if (error || response.statusCode >= 500) return 'error';
-      if (response.statusCode >= 400) return 'debug';
+      // Probes and scrapes come every few seconds: their lines are kept for failures only.
+      const quiet = QUIET_PATHS.has((request.url ?? '').split('?')[0]);
+      if (quiet && response.statusCode < 400) return 'silent';
       return 'info';
     },
   };
 }
 
 /**
- * JSON lines on stdout in production; in development the same records pretty-printed in the
- * main thread (synchronously, so start-up output keeps its order).
+ * The pino-http middleware: it logs every request's completion line and gives the request its
+ * child logger. JSON lines on stdout in production; in development the same records
+ * pretty-printed in the main thread (synchronously, so start-up output keeps its order).
  */
-function buildLoggerParams(config: AppConfig): Params {
+export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
+
+function buildHttpLogger(config: AppConfig): HttpLogger {
   const options = buildPinoHttpOptions(config);
-  if (config.log.format === 'json') return { pinoHttp: options };
+  if (config.log.format === 'json') return pinoHttp(options);
   const pretty = pinoPretty({
     sync: true,
     singleLine: true,
@@ -85,13 +95,31 @@ function buildLoggerParams(config: AppConfig): Params {
     ignore: `pid,hostname,${LOG_FIELDS.service},${LOG_FIELDS.environment}`,
   });
 
-  return { pinoHttp: [options, pretty] };
+  return pinoHttp(options, pretty);
+}
+
+const httpLoggerProvider: Provider = {
+  provide: HTTP_LOGGER,
+  inject: [APP_CONFIG],
+  useFactory: buildHttpLogger,
+};
+
+/**
+ * nestjs-pino would mount its own pino-http as module middleware, which Nest places after the
+ * Express middleware of `configureApp`: a request refused there (415, malformed or oversized
+ * body) or answered by the fallbacks would never be logged. `configureApp` mounts HTTP_LOGGER
+ * first instead, and nestjs-pino only binds the request's logger (`useExisting`) and logs
+ * outside requests through the same pino instance.
+ */
+function buildLoggerParams(httpLogger: HttpLogger): Params {
+  return { pinoHttp: { logger: httpLogger.logger }, useExisting: true };
 }
 
 @Module({
   imports: [
     LoggerModule.forRootAsync({
-      inject: [APP_CONFIG],
+      providers: [httpLoggerProvider],
+      inject: [HTTP_LOGGER],
       useFactory: buildLoggerParams,
     }),
   ],

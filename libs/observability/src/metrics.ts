@@ -20,6 +20,18 @@ export type TokenType = 'access' | 'refresh';
 export type TokenValidationOutcome = 'valid' | 'invalid' | 'revoked';
 export type SsoOutcome = 'success' | 'failure';
 
+/**
+ * The label values of the counters exported from start, at zero: a series that appears only
+ * after its first event makes `rate()` and `increase()` miss that event, and an alert on it
+ * see no data rather than 0. The per-IP policies (`RATE_LIMIT_POLICIES`, `@app/common`) and
+ * the per-account login limit must be listed here, or the rate-limit guard does not compile.
+ */
+export const RATE_LIMIT_POLICY_LABELS = ['auth', 'login_account'] as const;
+export type RateLimitPolicyLabel = (typeof RATE_LIMIT_POLICY_LABELS)[number];
+export const SSO_PROTOCOL_LABELS = ['saml', 'oidc'] as const;
+export type SsoProtocolLabel = (typeof SSO_PROTOCOL_LABELS)[number];
+const SSO_OUTCOMES: readonly SsoOutcome[] = ['success', 'failure'];
+
 /** The pool numbers of one moment; undefined while the pool does not exist (yet). */
 export interface PoolSnapshot {
   total: number;
@@ -100,6 +112,10 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX });
+    for (const policy of RATE_LIMIT_POLICY_LABELS) this.rateLimitRejections.inc({ policy }, 0);
+    for (const protocol of SSO_PROTOCOL_LABELS) {
+      for (const outcome of SSO_OUTCOMES) this.ssoAttempts.inc({ protocol, outcome }, 0);
+    }
   }
 
   authAttempt(method: AuthMethod, outcome: AuthOutcome): void {
@@ -114,7 +130,7 @@ export class Metrics {
     this.tokenValidations.inc({ outcome });
   }
 
-  rateLimited(policy: string): void {
+  rateLimited(policy: RateLimitPolicyLabel): void {
     this.rateLimitRejections.inc({ policy });
   }
 
@@ -122,7 +138,7 @@ export class Metrics {
     this.lockouts.inc();
   }
 
-  ssoAttempt(protocol: 'saml' | 'oidc', outcome: SsoOutcome): void {
+  ssoAttempt(protocol: SsoProtocolLabel, outcome: SsoOutcome): void {
     this.ssoAttempts.inc({ protocol, outcome });
   }
 

@@ -23,9 +23,14 @@ export function traceFields(request: IncomingMessage): TraceFields {
   return traceId ? { [LOG_FIELDS.traceId]: traceId } : {};
 }
 
-/** The trace fields of the request being handled, for pino's `mixin`: every line gets them. */
+/**
+ * The trace fields of the request being handled, for pino's `mixin`: every line gets them. A
+ * copy each time: pino merges the line's own fields into the object the mixin returns, so
+ * handing out the stored one would carry one line's fields (`event`, `user_id`) into every
+ * later line of the request, its completion line included.
+ */
 export function currentTraceFields(): TraceFields {
-  return requestTrace.getStore() ?? {};
+  return { ...requestTrace.getStore() };
 }
 
 /**

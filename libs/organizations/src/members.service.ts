@@ -280,7 +280,8 @@ export class MembersService {
     });
     if (outcome.refusal) return this.denyActOn(actor, userId, outcome.refusal);
 
-    this.logger.log({ event: 'account_unlocked', user_id: userId, by_user_id: caller.userId });
+    // user_id is who acted, as on every line of the request; the account is the target.
+    this.logger.log({ event: 'account_unlocked', user_id: caller.userId, target_user_id: userId });
   }
 
   /** Removes the membership and the member's places on this organization's teams. */
@@ -321,7 +322,12 @@ export class MembersService {
     if (outcome.refusal) return this.denyActOn(actor, userId, outcome.refusal);
 
     await this.revocation.blockMembership(organizationId, userId);
-    this.logger.log({ event: 'member_removed', organization_id: organizationId, user_id: userId });
+    this.logger.log({
+      event: 'member_removed',
+      organization_id: organizationId,
+      user_id: caller.userId,
+      target_user_id: userId,
+    });
   }
 
   /**

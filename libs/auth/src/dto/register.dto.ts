@@ -2,13 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsEmail,
   IsNotEmpty,
-  IsOptional,
   IsString,
   IsUUID,
   Matches,
   MaxLength,
   ValidateIf,
 } from 'class-validator';
+import { IsPresentOrAbsent } from '@app/common';
 import { Trim } from './trim';
 
 /** Names are shown to people; control characters have no place there (PostgreSQL refuses NUL). */
@@ -65,7 +65,7 @@ export class RegisterDto {
       'Token of an invitation sent to this email: joins its organization with the invited ' +
       'roles and teams, even when the organization only admits invited people',
   })
-  @IsOptional()
+  @IsPresentOrAbsent()
   @IsString()
   @IsNotEmpty()
   @MaxLength(512)

@@ -45,6 +45,8 @@ const keys = {
   attempts: (id: string) => `mfa:challenge-attempts:${id}`,
   redeemed: (id: string) => `mfa:challenge-redeemed:${id}`,
   userFailures: (userId: string) => `mfa:user-failures:${userId}`,
+  /** When the user's failure window ends (epoch ms), kept once the budget is spent. */
+  userBlockedUntil: (userId: string) => `mfa:user-blocked-until:${userId}`,
 };
 
 export function isMfaToken(token: string): boolean {
@@ -113,10 +115,25 @@ export class MfaChallenges {
 
   /** Refuses before checking a code once the user has had too many wrong ones lately. */
   async checkUserBudget(userId: string): Promise<void> {
-    const failures = Number((await this.store.get(keys.userFailures(userId))) ?? 0);
-    if (failures >= MFA_MAX_FAILURES_PER_USER) {
-      throw new MfaException('MFA_TOO_MANY_ATTEMPTS');
-    }
+    const [failures, blockedUntil] = await this.store.getMany([
+      keys.userFailures(userId),
+      keys.userBlockedUntil(userId),
+    ]);
+    if (Number(failures ?? 0) < MFA_MAX_FAILURES_PER_USER) return;
+
+    // The route's per-IP headers would tell the client it may go on; this limit is the one
+    // to wait for, until the user's failure window ends.
+    const refusal = new MfaException('MFA_TOO_MANY_ATTEMPTS');
+    const remainingMs = blockedUntil ? Number(blockedUntil) - Date.now() : NaN;
+    refusal.rateLimit = {
+      allowed: false,
+      limit: MFA_MAX_FAILURES_PER_USER,
+      remaining: 0,
+      resetSeconds: Number.isFinite(remainingMs)
+        ? Math.max(1, Math.ceil(remainingMs / 1000))
+        : USER_FAILURE_WINDOW_SECONDS,
+    };
+    throw refusal;
   }
 
   /**
@@ -124,10 +141,21 @@ export class MfaChallenges {
    * parallel guesses cannot overshoot: the guess that reaches the limit deletes the challenge.
    */
   async recordFailure(challenge: MfaChallenge): Promise<void> {
-    const [attempts] = await Promise.all([
+    const [attempts, userFailures] = await Promise.all([
       this.store.increment(keys.attempts(challenge.id), MFA_CHALLENGE_TTL_SECONDS),
-      this.store.increment(keys.userFailures(challenge.userId), USER_FAILURE_WINDOW_SECONDS),
+      this.store.incrementInWindow(
+        keys.userFailures(challenge.userId),
+        USER_FAILURE_WINDOW_SECONDS,
+      ),
     ]);
+    if (userFailures.count >= MFA_MAX_FAILURES_PER_USER) {
+      // Remembered so the refusals until the window ends can say when it ends.
+      await this.store.set(
+        keys.userBlockedUntil(challenge.userId),
+        String(Date.now() + userFailures.remainingMs),
+        Math.max(1, Math.ceil(userFailures.remainingMs / 1000)),
+      );
+    }
     if (attempts >= MFA_MAX_ATTEMPTS_PER_CHALLENGE) {
       await this.store.delete(keys.challenge(challenge.id));
       this.logger.warn({ event: 'mfa_challenge_exhausted', user_id: challenge.userId });

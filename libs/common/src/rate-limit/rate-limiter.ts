@@ -16,6 +16,7 @@ export interface RateLimitState {
 export class RateLimitedException extends DomainException {
   constructor(readonly state: RateLimitState) {
     super('RATE_LIMITED', COMMON_ERRORS.RATE_LIMITED);
+    this.rateLimit = state;
   }
 }
 

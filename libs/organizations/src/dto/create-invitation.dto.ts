@@ -6,12 +6,12 @@ import {
   ArrayUnique,
   IsArray,
   IsEmail,
-  IsOptional,
   IsString,
   IsUUID,
   Matches,
   MaxLength,
 } from 'class-validator';
+import { IsPresentOrAbsent } from '@app/common';
 
 export class CreateInvitationDto {
   @ApiProperty({ example: 'new.colleague@example.com', maxLength: 254 })
@@ -26,7 +26,7 @@ export class CreateInvitationDto {
     default: ['member'],
     description: 'Built-in or custom role keys; only roles whose permissions you hold',
   })
-  @IsOptional()
+  @IsPresentOrAbsent()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(20)
@@ -40,7 +40,7 @@ export class CreateInvitationDto {
     format: 'uuid',
     description: 'Teams of this organization the invitee joins as a member on acceptance',
   })
-  @IsOptional()
+  @IsPresentOrAbsent()
   @IsArray()
   @ArrayMaxSize(50)
   @ArrayUnique()

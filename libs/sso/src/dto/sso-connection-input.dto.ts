@@ -15,9 +15,9 @@ import {
   IsUrl,
   Matches,
   MaxLength,
-  ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { IsPresentOrAbsent } from '@app/common';
 import { SSO_PROTOCOLS, SsoProtocolName } from '../sso-connection.entity';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -33,9 +33,6 @@ const asciiDomains = ({ value }: { value: unknown }) =>
         return domainToASCII(trimmed) || trimmed;
       })
     : value;
-
-/** Optional, but never null: null would reach a NOT NULL column or erase a setting. */
-const IsPresentOrAbsent = () => ValidateIf((_object, value) => value !== undefined);
 
 const ATTRIBUTE_NAME = /^[^\s<>"']{1,255}$/;
 /** An absolute URI: a scheme, a colon, then no white space. */

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsPresentOrAbsent } from '@app/common';
 
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -20,7 +21,8 @@ export class CreateTeamDto {
     maxLength: 100,
     description: 'Lower-case letters, digits and single hyphens; derived from the name if absent',
   })
-  @IsOptional()
+  // Absent derives it from the name; null is not a slug (the column is NOT NULL).
+  @IsPresentOrAbsent()
   @IsString()
   @MaxLength(100)
   @Matches(SLUG_PATTERN, { message: 'slug must be lower-case letters, digits and hyphens' })

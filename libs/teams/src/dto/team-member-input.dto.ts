@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { IsIn, IsUUID } from 'class-validator';
+import { IsPresentOrAbsent } from '@app/common';
 import { TEAM_ROLES, TeamRole } from '../team-member.entity';
 
 export class AddTeamMemberDto {
@@ -8,7 +9,7 @@ export class AddTeamMemberDto {
   user_id!: string;
 
   @ApiPropertyOptional({ enum: TEAM_ROLES, default: 'member' })
-  @IsOptional()
+  @IsPresentOrAbsent()
   @IsIn(TEAM_ROLES)
   role?: TeamRole;
 }
