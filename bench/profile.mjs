@@ -27,6 +27,7 @@ import {
   dropDatabase,
   freePort,
   migrate,
+  residentBytes,
   seed,
   serviceEnvironment,
   settingsFrom,
@@ -105,6 +106,7 @@ try {
   const cpuBefore = cpuMilliseconds(service.pid);
   const run = await runLoad({ url, connections, seconds: Number(options.seconds), requests });
   const cpu = cpuMilliseconds(service.pid) - cpuBefore;
+  const rss = residentBytes(service.pid);
   await stopProcess(service);
   service = undefined;
 
@@ -112,7 +114,8 @@ try {
   process.stdout.write(
     `${scenario}: ${run.throughput.toFixed(0)} req/s, p50 ${run.p50.toFixed(1)} ms, ` +
       `p99 ${run.p99.toFixed(1)} ms, statuses ${JSON.stringify(run.statuses)}\n` +
-      `service CPU per request: ${(cpu / run.requests).toFixed(3)} ms\n` +
+      `service CPU per request: ${(cpu / run.requests).toFixed(3)} ms, ` +
+      `RSS after the run: ${(rss / 1048576).toFixed(0)} MiB\n` +
       `profile (start-up included): ${join(profiles, file)}\n\n` +
       summarize(JSON.parse(readFileSync(join(profiles, file), 'utf8'))),
   );

@@ -94,6 +94,8 @@ async function main() {
 
   const targets = await startTargets(env, servicePort, captured, data.hash);
   const results = {};
+  const memory = {};
+  await noteMemory(targets, 'start', memory);
 
   // --- login beside the hash ceiling
   const logins = loginRequests(`${API}/auth/login`);
@@ -105,6 +107,7 @@ async function main() {
     profile.rounds,
     (_name, scenario) => measure(scenario.url, CONNECTIONS.login, scenario.requests),
   );
+  await noteMemory(targets, 'login', memory);
   log(`login ${rate(results.login.service)} | hash only ${rate(results.login.hashOnly)}`);
 
   // --- GET auth/me beside bare Express and bare node:http doing the same work
@@ -120,6 +123,7 @@ async function main() {
     profile.rounds,
     (_name, url) => measure(url, CONNECTIONS.me, me),
   );
+  await noteMemory(targets, 'me', memory);
   log(
     `me ${rate(results.me.service)} | without revocation ${rate(results.me.withoutRevocation)} | ` +
       `express ${rate(results.me.express)} | node:http ${rate(results.me.http)}`,
@@ -135,6 +139,7 @@ async function main() {
     replayRuns.push(await replay(env, captured.refresh, pool.take(400)));
   }
   results.refresh = { service: summarize(serviceRefreshRuns), replay: summarize(replayRuns) };
+  await noteMemory(targets, 'refresh', memory);
   log(`refresh ${rate(results.refresh.service)} | SQL replay ${rate(results.refresh.replay)}`);
 
   // --- the other scenarios on their own
@@ -148,6 +153,7 @@ async function main() {
     profile.rounds,
     (_name, run) => run(),
   );
+  await noteMemory(targets, 'register, members, logout', memory);
   log(
     `register ${rate(results.scenarios.register)} | members ${rate(results.scenarios.members)} | ` +
       `logout ${rate(results.scenarios.logout)}`,
@@ -177,6 +183,7 @@ async function main() {
       ),
     ]),
   };
+  await noteMemory(targets, 'at 70%', memory);
   log(`at 70%: me p99 ${results.at70.me.p99} ms, refresh p99 ${results.at70.refresh.p99} ms`);
 
   // --- GET auth/me while failed logins keep every hashing slot busy
@@ -195,15 +202,18 @@ async function main() {
     },
   );
   results.flood.meRate = floodMeRate;
+  await noteMemory(targets, 'flood', memory);
   log(`me p99 ${results.flood.quiet.p99} ms quiet, ${results.flood.flooded.p99} ms under a flood`);
 
   const rss = {
     service: residentBytes(targets.processes.service.pid),
     http: residentBytes(targets.processes.http.pid),
   };
+  log(`service RSS by phase (MiB): ${JSON.stringify(memory)}`);
   const report = buildReport({
     results,
     rss,
+    memory,
     meta: {
       date: new Date().toISOString(),
       mode: quick ? 'quick' : 'full',
@@ -227,6 +237,19 @@ async function main() {
   writeFileSync(join(options.out, 'latest.md'), report.markdown);
   process.stdout.write(`\n${report.markdown}\n`);
   log(`wrote ${join(options.out, 'latest.json')} and latest.md`);
+}
+
+/**
+ * The service's resident memory now, and the V8 heap in use (from its own /metrics),
+ * in MiB, kept per phase for the report.
+ */
+async function noteMemory(targets, phase, memory) {
+  const metrics = await fetch(`${targets.service}/metrics`).then((response) => response.text());
+  const heap = /^\w*nodejs_heap_size_used_bytes (\d+)/m.exec(metrics);
+  memory[phase] = {
+    rss: Math.round(residentBytes(targets.processes.service.pid) / 1048576),
+    heap: heap ? Math.round(Number(heap[1]) / 1048576) : null,
+  };
 }
 
 function rate(summary) {

@@ -6,7 +6,7 @@ const GUIDE_MEMORY_REQUEST = 512 * MEBIBYTE;
 /** Keycloak's published sizing: password logins and refresh requests per second per vCPU. */
 const KEYCLOAK_PER_VCPU = { login: 15, refresh: 120 };
 
-export function buildReport({ results, rss, meta }) {
+export function buildReport({ results, rss, memory, meta }) {
   const ratio = (a, b) => (a != null && b ? a / b : null);
   const at70 = results.at70;
   const ratios = [
@@ -134,6 +134,7 @@ export function buildReport({ results, rss, meta }) {
   const json = {
     meta,
     rss_bytes: rss,
+    service_rss_mib_by_phase: memory,
     scenarios: Object.fromEntries(
       Object.entries(scenarios).map(([name, s]) => [
         name,
@@ -183,6 +184,10 @@ export function buildReport({ results, rss, meta }) {
         `| ${b.name} | ${fixed(b.value, b.unit === '%' ? 3 : 1)} ${b.unit} | ${b.target} | ` +
         `${b.met ? 'yes' : 'NO'} |`,
     ),
+    '',
+    `Service RSS (V8 heap in use) after each phase, MiB: ${Object.entries(memory)
+      .map(([phase, { rss: resident, heap }]) => `${phase} ${resident} (${heap})`)
+      .join(', ')}; bare node:http after the run: ${(rss.http / MEBIBYTE).toFixed(0)} MiB.`,
     '',
     '| per vCPU | measured | Keycloak sizing |',
     '|---|---:|---:|',

@@ -77,7 +77,7 @@ describe('Dockerfile', () => {
     expect(runtimeOnes('EXPOSE').map(args)).toEqual(['8000']);
     expect(runtimeOnes('ENV').map(args).join(' ')).toMatch(/\bENVIRONMENT=production\b/);
     expect(runtimeOnes('CMD').map(args)).toEqual([
-      '["node", "--max-semi-space-size=4", "--max-old-space-size=256", "dist/apps/auth-service/src/main.js"]',
+      '["node", "--max-semi-space-size=4", "--max-old-space-size=192", "dist/apps/auth-service/src/main.js"]',
     ]);
   });
 
