@@ -104,6 +104,16 @@ describeResilience('a built instance at twice its maximum throughput', () => {
     let skipped = 0;
     const started = Date.now();
     let sent = 0;
+    const readiness: number[] = [];
+    const sampler = (async () => {
+      while (Date.now() - started < OVERLOAD_SECONDS * 1000) {
+        const reply = await call(app.url, 'GET', '/health/ready', { timeoutMs: HANG_MS }).catch(
+          () => undefined,
+        );
+        readiness.push(reply?.status ?? 0);
+        await sleep(1_000);
+      }
+    })();
     while (Date.now() - started < OVERLOAD_SECONDS * 1000) {
       const due = Math.floor(((Date.now() - started) / 1000) * rate);
       for (; sent < due; sent++) {
@@ -120,6 +130,7 @@ describeResilience('a built instance at twice its maximum throughput', () => {
       await sleep(10);
     }
     await Promise.all(pending);
+    await sampler;
 
     const summary = { rate: Math.round(rate), skipped, all: tally(outcomes) };
     // Refused or served, never failed: no 500, no other error, no reset, no hang.
@@ -136,6 +147,9 @@ describeResilience('a built instance at twice its maximum throughput', () => {
     expect(outcomes.filter((outcome) => outcome.status === 200).length).toBeGreaterThan(
       OVERLOAD_SECONDS * maxPerSecond * 0.25,
     );
+    // Busy is not down: readiness kept the instance in rotation the whole time.
+    expect(readiness.length).toBeGreaterThan(0);
+    expect(readiness.filter((status) => status !== 200)).toEqual([]);
     // The client delivered (nearly) all of the load it meant to.
     expect(skipped).toBeLessThan(sent * 0.05);
 
