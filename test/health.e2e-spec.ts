@@ -211,12 +211,14 @@ describe('readiness while every database connection is busy', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    // One connection (the embedded database has only one anyway), which the test takes.
+    // One connection (the embedded database has only one anyway), which the test takes. On a
+    // PostgreSQL server this also starts, and migrates, with a pool of one: the migrations
+    // run on the connection that holds the migration lock.
     t = await startTestApp({ POSTGRES_POOL_SIZE: '1', POSTGRES_CONNECT_TIMEOUT_MS: '5000' });
   });
 
   afterAll(async () => {
-    await t.close();
+    await t?.close();
   });
 
   it('reports the database up rather than leave the rotation under load', async () => {
