@@ -17,8 +17,9 @@ describeResilience('two built instances on one PostgreSQL and one Redis', () => 
       // so the sign-ins of the other tests (from 127.0.0.1) count apart.
       TRUST_PROXY: 'loopback',
     });
-    one = await deployment.startInstance();
-    two = await deployment.startInstance();
+    // Both start at once on the empty database: one migrates under the migration lock, the
+    // other waits for it and finds nothing pending.
+    [one, two] = await Promise.all([deployment.startInstance(), deployment.startInstance()]);
     organizationId = await deployment.createOrganization();
   });
 
