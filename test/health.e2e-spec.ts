@@ -206,3 +206,35 @@ describeWithPostgres('health and requests while PostgreSQL is unreachable', () =
     });
   });
 });
+
+describe('readiness while every database connection is busy', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // One connection (the embedded database has only one anyway), which the test takes. On a
+    // PostgreSQL server this also starts, and migrates, with a pool of one: the migrations
+    // run on the connection that holds the migration lock.
+    t = await startTestApp({ POSTGRES_POOL_SIZE: '1', POSTGRES_CONNECT_TIMEOUT_MS: '5000' });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('reports the database up rather than leave the rotation under load', async () => {
+    const holder = t.dataSource.createQueryRunner();
+    await holder.connect();
+    // A request's query now waits for the connection, as under load.
+    const waiting = t.dataSource.query('SELECT 1');
+    try {
+      const started = Date.now();
+      const response = await request(t.server).get('/health/ready');
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(response.status).toBe(200);
+      expect(response.body.checks.database).toEqual({ status: 'up' });
+    } finally {
+      await holder.release();
+      await waiting;
+    }
+  });
+});

@@ -145,6 +145,19 @@ export class PostgresServer {
     return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
   }
 
+  /**
+   * Stops the server as an operator would (`fast`: sessions are terminated, data is kept), so
+   * `restart` brings it back on the same port and folder.
+   */
+  async halt(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
+    await this.exec('pg_ctl', ['-D', this.dataDir, '-m', mode, '-w', 'stop']);
+  }
+
+  /** Starts a server stopped with `halt` again, on the same port. */
+  async restart(): Promise<void> {
+    await this.startServer();
+  }
+
   async stop(): Promise<void> {
     await this.exec('pg_ctl', ['-D', this.dataDir, '-m', 'immediate', '-w', 'stop']).catch(
       () => undefined,

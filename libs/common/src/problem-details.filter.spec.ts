@@ -177,6 +177,26 @@ describe('ProblemDetailsFilter', () => {
       }),
     },
     {
+      name: 'a connection that cannot be opened in time',
+      status: 503,
+      code: 'DATABASE_UNAVAILABLE',
+      exception: new Error('Connection terminated due to connection timeout'),
+    },
+    {
+      name: 'a full pool with no connection free in time',
+      status: 503,
+      code: 'SERVICE_OVERLOADED',
+      exception: new Error('timeout exceeded when trying to connect'),
+    },
+    {
+      name: 'a TypeORM error wrapping a full pool',
+      status: 503,
+      code: 'SERVICE_OVERLOADED',
+      exception: Object.assign(new Error('Query failed'), {
+        driverError: new Error('timeout exceeded when trying to connect'),
+      }),
+    },
+    {
       name: 'an unreachable key-value store',
       status: 503,
       code: 'STORE_UNAVAILABLE',

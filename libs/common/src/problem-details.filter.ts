@@ -40,7 +40,14 @@ const BODY_PARSER_ERRORS: Record<string, { code: CommonErrorCode; detail?: strin
 
 /** Errors that mean PostgreSQL cannot be reached, as opposed to a bug in a query. */
 const DATABASE_CONNECTION_ERRORS =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|timeout exceeded when trying to connect|Connection terminated|not connected|is not queryable|the database system is (starting up|shutting down)|terminating connection/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|Connection terminated|not connected|is not queryable|the database system is (starting up|shutting down)|terminating connection/i;
+
+/**
+ * pg-pool's words when a request waited POSTGRES_CONNECT_TIMEOUT_MS for a connection of a full
+ * pool: more work than connections, not an unreachable database (a connection that cannot be
+ * opened fails with the words above), so the answer is the overload one.
+ */
+const POOL_EXHAUSTED = /timeout exceeded when trying to connect/i;
 
 interface Problem {
   status: number;
@@ -130,6 +137,15 @@ function isDataException(exception: unknown): boolean {
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
+function isPoolExhausted(exception: unknown): boolean {
+  if (typeof exception !== 'object' || exception === null) return false;
+  const driverError = (exception as { driverError?: unknown }).driverError;
+
+  return [messageOf(exception), messageOf(driverError)].some((message) =>
+    POOL_EXHAUSTED.test(message),
+  );
+}
+
 function isDatabaseUnavailable(exception: unknown): boolean {
   if (typeof exception !== 'object' || exception === null) return false;
   const code = (exception as { code?: unknown }).code;
@@ -167,6 +183,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         ...COMMON_ERRORS.VALIDATION_FAILED,
         code: 'VALIDATION_FAILED',
         detail: 'A value is out of range or not representable',
+      };
+    }
+    if (!problem && isPoolExhausted(exception)) {
+      problem = {
+        ...COMMON_ERRORS.SERVICE_OVERLOADED,
+        code: 'SERVICE_OVERLOADED',
+        detail: 'Every database connection is busy; retry after the Retry-After seconds',
       };
     }
     if (!problem && isDatabaseUnavailable(exception)) {

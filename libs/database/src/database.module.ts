@@ -7,7 +7,7 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { buildDataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
@@ -108,7 +108,11 @@ export class DatabaseModule implements OnModuleInit {
     const lock = this.config.database.host ? this.dataSource.createQueryRunner() : undefined;
     try {
       await lock?.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
-      const applied = await this.dataSource.runMigrations({ transaction: 'each' });
+      // The migrations run on the connection that holds the lock: with POSTGRES_POOL_SIZE=1
+      // a second one would never come, and the instance would never start.
+      const executor = new MigrationExecutor(this.dataSource, lock);
+      executor.transaction = 'each';
+      const applied = await executor.executePendingMigrations();
       if (applied.length > 0) {
         this.logger.log(
           `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`,

@@ -17,9 +17,10 @@ import {
   HealthCheckService,
   HealthIndicatorFunction,
   HealthIndicatorService,
-  TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import type { Response } from 'express';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
 import { KEY_VALUE_STORE, KeyValueStore, RedisStore } from '@app/cache';
 import { ApiProblems, Public } from '@app/common';
 import { DependencyStatusDto, HealthReportDto } from './health-report.dto';
@@ -43,7 +44,7 @@ export class HealthController {
 
   constructor(
     private readonly health: HealthCheckService,
-    private readonly database: TypeOrmHealthIndicator,
+    private readonly dataSource: DataSource,
     private readonly indicators: HealthIndicatorService,
     @Inject(KEY_VALUE_STORE) private readonly store: KeyValueStore,
     private readonly shutdown: ShutdownState,
@@ -82,7 +83,11 @@ export class HealthController {
     const storeType = this.store instanceof RedisStore ? 'redis' : 'memory';
 
     return [
-      () => this.database.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS),
+      () =>
+        this.indicators
+          .check('database')
+          .attempt(() => this.pingDatabase())
+          .withTimeout(CHECK_TIMEOUT_MS),
       () =>
         this.indicators
           .check('store')
@@ -92,6 +97,20 @@ export class HealthController {
           })
           .withTimeout(CHECK_TIMEOUT_MS),
     ];
+  }
+
+  /**
+   * `SELECT 1` on a pool connection. While requests already wait for a connection, the ping
+   * would wait behind them and time out: under load every instance would leave the rotation at
+   * once and overload become an outage. Requests waiting means every connection is out doing
+   * their queries, so the database counts as up; the requests that wait too long are shed with
+   * 503 SERVICE_OVERLOADED. A lost database fails those connections, which leave the pool, and
+   * the next ping reports it.
+   */
+  private async pingDatabase(): Promise<void> {
+    const pool = (this.dataSource.driver as unknown as { master?: Pool }).master;
+    if (pool && pool.waitingCount > 0) return;
+    await this.dataSource.query('SELECT 1');
   }
 
   private async report(
