@@ -3,13 +3,19 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import type { HttpLogger } from 'pino-http';
-import { COMMON_ERRORS, ProblemDetailsFilter, rawProblemResponse } from '@app/common';
+import {
+  COMMON_ERRORS,
+  PROBLEM_CONTENT_TYPE,
+  ProblemDetailsFilter,
+  commonProblemBody,
+  rawProblemResponse,
+} from '@app/common';
 import { AppConfig } from '@app/config';
-import { HTTP_LOGGER, LOG_FIELDS } from '@app/observability';
+import { HTTP_LOGGER, LOG_FIELDS, REQUEST_ID_HEADER } from '@app/observability';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 
@@ -29,9 +35,25 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   configureApp(app, config);
   await app.init();
   installFallbacks(app);
-  answerClientErrors(app.getHttpServer(), app.get<HttpLogger>(HTTP_LOGGER));
+  const server = app.getHttpServer();
+  limitRequestTime(server, config.http.requestTimeoutMs);
+  answerClientErrors(server, app.get<HttpLogger>(HTTP_LOGGER));
 
   return app;
+}
+
+/**
+ * A client has HTTP_REQUEST_TIMEOUT_SECONDS to send its request, headers and body: Node's own
+ * limits (60 s for headers, 300 s for the whole request) let a slow client hold a connection
+ * and its memory for minutes. Node checks them at an interval fixed when the server starts
+ * listening, so it is set here, before.
+ */
+function limitRequestTime(server: Server, timeoutMs: number): void {
+  server.headersTimeout = timeoutMs;
+  server.requestTimeout = timeoutMs;
+  // A constructor option in Node's typings, read from the server when it starts listening.
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+    Math.min(2000, timeoutMs);
 }
 
 /**
@@ -46,6 +68,18 @@ function answerClientErrors(server: Server, httpLogger: HttpLogger): void {
     // The client is gone, or a response is already under way: there is no one to answer.
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
+      return;
+    }
+    // A request whose headers arrived is in the application, waiting for the rest of its body:
+    // it is answered through its own response, so that its completion line, with method and
+    // endpoint, is its only one. The body parser's error that follows finds the answer sent.
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && inFlight && !inFlight.headersSent) {
+      const requestId = String(inFlight.getHeader(REQUEST_ID_HEADER) ?? randomUUID());
+      inFlight.statusCode = COMMON_ERRORS.REQUEST_TIMEOUT.status;
+      inFlight.setHeader('Content-Type', PROBLEM_CONTENT_TYPE);
+      inFlight.setHeader('Connection', 'close');
+      inFlight.end(commonProblemBody('REQUEST_TIMEOUT', requestId));
       return;
     }
     const code =

@@ -53,15 +53,8 @@ export class ProblemDetailsDto {
  * timeout. Nothing of the request is echoed; the request id is a fresh one.
  */
 export function rawProblemResponse(code: CommonErrorCode, requestId = randomUUID()): string {
-  const { status, title, detail } = COMMON_ERRORS[code];
-  const body = JSON.stringify({
-    type: problemType(code),
-    title,
-    status,
-    detail,
-    code,
-    request_id: requestId,
-  } satisfies ProblemDetailsDto);
+  const { status, title } = COMMON_ERRORS[code];
+  const body = commonProblemBody(code, requestId);
 
   return [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? title}`,
@@ -72,4 +65,18 @@ export function rawProblemResponse(code: CommonErrorCode, requestId = randomUUID
     '',
     body,
   ].join('\r\n');
+}
+
+/** The problem body, as JSON text, of one of the common errors. */
+export function commonProblemBody(code: CommonErrorCode, requestId: string): string {
+  const { status, title, detail } = COMMON_ERRORS[code];
+
+  return JSON.stringify({
+    type: problemType(code),
+    title,
+    status,
+    detail,
+    code,
+    request_id: requestId,
+  } satisfies ProblemDetailsDto);
 }

@@ -85,6 +85,8 @@ export interface AppConfig {
     corsOrigins: string[];
     trustProxy: boolean | number | string;
     bodyLimit: string;
+    /** Time a client has to send a whole request (Node's headersTimeout and requestTimeout). */
+    requestTimeoutMs: number;
     swagger: boolean;
   };
   log: { level: string; format: 'json' | 'pretty' };
@@ -481,6 +483,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         .filter(Boolean),
       trustProxy: parseTrustProxy(raw.TRUST_PROXY),
       bodyLimit: raw.BODY_LIMIT ?? '100kb',
+      requestTimeoutMs: (raw.HTTP_REQUEST_TIMEOUT_SECONDS ?? 30) * 1000,
       swagger: raw.ENABLE_SWAGGER ?? true,
     },
     log: {

@@ -352,6 +352,12 @@ export const ENVIRONMENT_VARIABLES = {
     schema: text.optional(),
   },
   BODY_LIMIT: { description: 'Largest accepted JSON body, e.g. 100kb', schema: text.optional() },
+  HTTP_REQUEST_TIMEOUT_SECONDS: {
+    description:
+      'Seconds a client may take to send a whole request, headers and body; a slower one is ' +
+      'answered 408 and its connection closed',
+    schema: z.coerce.number().int().min(1).max(600).optional(),
+  },
   ENABLE_TEAM_MANAGEMENT: {
     description: 'Serve the team routes (off: they answer 404 and leave the OpenAPI document)',
     schema: flag.optional(),
