@@ -92,6 +92,20 @@ describe('input the database cannot store', () => {
     );
   });
 
+  it.each([
+    ['auth/login', { email: 5, password: 'Not-the-password-1' }],
+    ['auth/register', { email: ['a@example.com'], password: 'Not-the-password-1' }],
+    ['auth/password/forgot', { email: { address: 'a@example.com' } }],
+  ])('says an email of %s that is not a string must be one', async (path, payload) => {
+    const body = expectProblem(
+      await request(t.server).post(`${API}/${path}`).send(payload),
+      400,
+      'VALIDATION_FAILED',
+    );
+
+    expect(body.errors).toContainEqual({ field: 'email', message: 'email must be a string' });
+  });
+
   it('says which path parameter is malformed', async () => {
     const organization = await createOrganization(t.dataSource);
     const owner = await createMember(t.server, t.dataSource, organization.id, ['owner']);

@@ -5,6 +5,7 @@ import { Trim } from './trim';
 export class LoginDto {
   @ApiProperty({ example: 'test@example.com', maxLength: 254 })
   @Trim()
+  @IsString()
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
   email!: string;

@@ -18,6 +18,7 @@ const NO_CONTROL_CHARACTERS_MESSAGE = '$property must not contain control charac
 export class RegisterDto {
   @ApiProperty({ example: 'test@example.com', maxLength: 254 })
   @Trim()
+  @IsString()
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
   email!: string;

@@ -16,6 +16,7 @@ import { IsPresentOrAbsent } from '@app/common';
 export class CreateInvitationDto {
   @ApiProperty({ example: 'new.colleague@example.com', maxLength: 254 })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
   email!: string;

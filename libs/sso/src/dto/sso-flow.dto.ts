@@ -8,6 +8,7 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? val
 export class DiscoverDto {
   @ApiProperty({ example: 'jane@acme.com', maxLength: 254 })
   @Transform(trim)
+  @IsString()
   @IsEmail({}, { message: 'email must be a valid email address' })
   @MaxLength(254)
   email!: string;
