@@ -49,6 +49,9 @@ const { values: options } = parseArgs({
 });
 const quick = options.quick;
 const profile = quick ? { rounds: 1, seconds: 3, warmup: 1 } : { rounds: 3, seconds: 8, warmup: 1 };
+// A quick run is a smoke test of the machinery: it does not replace the full run's results,
+// which are kept in the repository and which docs/PERFORMANCE.md describes.
+const RESULTS = quick ? 'quick' : 'latest';
 const bcryptRounds = Number(options['bcrypt-rounds']);
 const cores = availableParallelism();
 const CONNECTIONS = { login: 8, me: 32, refresh: 16, register: 8, logout: 16, members: 16 };
@@ -184,7 +187,7 @@ async function main() {
     ]),
   };
   await noteMemory(targets, 'at 70%', memory);
-  log(`at 70%: me p99 ${results.at70.me.p99} ms, refresh p99 ${results.at70.refresh.p99} ms`);
+  log(`at 70%: me p99 ${ms(results.at70.me.p99)}, refresh p99 ${ms(results.at70.refresh.p99)}`);
 
   // --- GET auth/me while failed logins keep every hashing slot busy
   const floodMeRate = Math.max(1, Math.floor(results.me.service.throughput * 0.25));
@@ -203,7 +206,9 @@ async function main() {
   );
   results.flood.meRate = floodMeRate;
   await noteMemory(targets, 'flood', memory);
-  log(`me p99 ${results.flood.quiet.p99} ms quiet, ${results.flood.flooded.p99} ms under a flood`);
+  log(
+    `me p99 ${ms(results.flood.quiet.p99)} quiet, ${ms(results.flood.flooded.p99)} under a flood`,
+  );
 
   const rss = {
     service: residentBytes(targets.processes.service.pid),
@@ -233,10 +238,10 @@ async function main() {
     },
   });
   mkdirSync(options.out, { recursive: true });
-  writeFileSync(join(options.out, 'latest.json'), `${JSON.stringify(report.json, null, 2)}\n`);
-  writeFileSync(join(options.out, 'latest.md'), report.markdown);
+  writeFileSync(join(options.out, `${RESULTS}.json`), `${JSON.stringify(report.json, null, 2)}\n`);
+  writeFileSync(join(options.out, `${RESULTS}.md`), report.markdown);
   process.stdout.write(`\n${report.markdown}\n`);
-  log(`wrote ${join(options.out, 'latest.json')} and latest.md`);
+  log(`wrote ${join(options.out, `${RESULTS}.json`)} and ${RESULTS}.md`);
 }
 
 /**
@@ -253,7 +258,11 @@ async function noteMemory(targets, phase, memory) {
 }
 
 function rate(summary) {
-  return `${summary.throughput.toFixed(0)}/s p99 ${summary.p99?.toFixed(1)} ms`;
+  return `${summary.throughput.toFixed(0)}/s p99 ${ms(summary.p99)}`;
+}
+
+function ms(value) {
+  return value == null ? 'n/a' : `${value.toFixed(1)} ms`;
 }
 
 function measure(url, connections, requests, rate, warm = true) {
