@@ -13,7 +13,15 @@ import autocannon from 'autocannon';
  * second, send it as a steady stream of small bursts, which is what "at N requests per
  * second" means for the latency it reports.
  */
-export async function runLoad({ url, connections, seconds, rate, requests, warmupSeconds = 0 }) {
+export async function runLoad({
+  url,
+  connections,
+  seconds,
+  rate,
+  amount,
+  requests,
+  warmupSeconds = 0,
+}) {
   if (warmupSeconds > 0) {
     await Promise.all(
       paced(connections, rate).map(({ share, delay }) =>
@@ -26,7 +34,15 @@ export async function runLoad({ url, connections, seconds, rate, requests, warmu
   const results = await Promise.all(
     paced(connections, rate).map(async ({ share, delay }) => {
       await wait(delay);
-      const instance = autocannon({ url, duration: seconds, requests, ...share });
+      const instance = autocannon({
+        url,
+        duration: seconds,
+        requests,
+        ...share,
+        // At most this many requests, and at most `seconds` (autocannon's `amount` would
+        // drop the time limit). Used only by open-rate runs, which are one instance.
+        ...(amount ? { maxOverallRequests: amount } : {}),
+      });
       instance.on('response', (_client, status, _bytes, responseTime) => {
         latencies.push(responseTime);
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
