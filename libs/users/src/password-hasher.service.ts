@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import * as bcrypt from 'bcrypt';
 import { CommonException } from '@app/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { BoundedConcurrency, ConcurrencyLimitExceededError } from './bounded-concurrency';
+import { lowerThreadPoolPriority } from './thread-pool-priority';
 
 /**
  * Hashes are `bcrypt-sha256$<bcrypt hash of base64(SHA-256(password))>`. bcrypt reads only the
@@ -11,6 +12,8 @@ import { BoundedConcurrency, ConcurrencyLimitExceededError } from './bounded-con
  */
 const PREFIX = 'bcrypt-sha256$';
 const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+/** Nice value of the threads that hash: below the event loop's, see lowerThreadPoolPriority. */
+const HASHING_NICENESS = 10;
 
 export interface VerifyResult {
   valid: boolean;
@@ -25,9 +28,11 @@ function prehash(password: string): string {
 /**
  * Password hashing on libuv's thread pool (bcrypt's async API), never on the event loop, with
  * bounded concurrency: beyond the queue limit a request is refused with 503 instead of waiting.
+ * The pool's threads run at a lower CPU priority than the event loop.
  */
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleInit {
+  private readonly logger = new Logger(PasswordHasher.name);
   private readonly limiter: BoundedConcurrency;
   private readonly rounds: number;
   private dummyHash?: Promise<string>;
@@ -35,6 +40,11 @@ export class PasswordHasher {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.rounds = config.hashing.bcryptRounds;
     this.limiter = new BoundedConcurrency(config.hashing.concurrency, config.hashing.queueLimit);
+  }
+
+  async onModuleInit(): Promise<void> {
+    const threads = await lowerThreadPoolPriority(HASHING_NICENESS);
+    this.logger.log({ event: 'hashing_priority_lowered', threads, niceness: HASHING_NICENESS });
   }
 
   hash(password: string): Promise<string> {
