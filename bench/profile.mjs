@@ -3,7 +3,7 @@
 // CPU time per request (from /proc, so time the process spent waiting is not counted) and where
 // its samples fell, by package and by function. The .cpuprofile is kept for Chrome DevTools.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad } from './lib/load.mjs';
@@ -28,6 +28,7 @@ import {
   freePort,
   migrate,
   residentBytes,
+  runFolder,
   seed,
   serviceEnvironment,
   settingsFrom,
@@ -125,6 +126,7 @@ try {
 } finally {
   if (service) await stopProcess(service);
   await dropDatabase(settings, id).catch(() => undefined);
+  rmSync(runFolder(id), { recursive: true, force: true });
 }
 
 /** utime + stime of a process, in milliseconds (Linux clock ticks of 10 ms). */

@@ -4,7 +4,7 @@
 //   npm run bench [-- --quick] [--bcrypt-rounds 12] [--set HASH_CONCURRENCY=4 ...]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -32,6 +32,7 @@ import {
   freePort,
   migrate,
   residentBytes,
+  runFolder,
   seed,
   serviceEnvironment,
   settingsFrom,
@@ -69,7 +70,7 @@ const log = (line) =>
 const settings = connectionSettings();
 const id = `fm_bench_${Date.now()}_${process.pid}`;
 const prefix = `${id}:`;
-const work = join(tmpdir(), id);
+const work = runFolder(id);
 mkdirSync(work, { recursive: true });
 const processes = [];
 
@@ -230,7 +231,6 @@ async function main() {
     service: residentBytes(targets.processes.service.pid),
     http: residentBytes(targets.processes.http.pid),
   };
-  log(`service RSS by phase (MiB): ${JSON.stringify(memory)}`);
   const report = buildReport({
     results,
     rss,

@@ -5,6 +5,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcrypt';
@@ -89,6 +90,9 @@ export async function dropDatabase(settings, name) {
 export function serviceEnvironment(settings, database, prefix, port, bcryptRounds, extra = {}) {
   return {
     PATH: process.env.PATH ?? '',
+    // Files the service keeps (encryption keys, mail without SMTP) go to the run's own folder,
+    // not the checkout's .data/, which a later `npm start` would pick up.
+    DATA_DIR: runFolder(database),
     ENVIRONMENT: 'staging',
     HOST: '127.0.0.1',
     PORT: String(port),
@@ -113,6 +117,11 @@ export function serviceEnvironment(settings, database, prefix, port, bcryptRound
     MAX_LOGIN_ATTEMPTS: '1000000',
     ...extra,
   };
+}
+
+/** The temporary folder of one run, named after its database; the run removes it. */
+export function runFolder(database) {
+  return join(tmpdir(), database);
 }
 
 export async function migrate(env) {
