@@ -21,6 +21,7 @@ import {
 import {
   ROOT,
   accessToken,
+  clearRedisPrefix,
   connectionSettings,
   createDatabase,
   deployedNodeFlags,
@@ -126,6 +127,7 @@ try {
 } finally {
   if (service) await stopProcess(service);
   await dropDatabase(settings, id).catch(() => undefined);
+  await clearRedisPrefix(settings, `${id}:`).catch(() => undefined);
   rmSync(runFolder(id), { recursive: true, force: true });
 }
 

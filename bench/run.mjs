@@ -7,7 +7,6 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
 import { interleaved, runLoad, summarize } from './lib/load.mjs';
 import { buildReport } from './lib/report.mjs';
 import {
@@ -25,6 +24,7 @@ import {
 import {
   ROOT,
   accessToken,
+  clearRedisPrefix,
   connectionSettings,
   createDatabase,
   deployedNodeFlags,
@@ -447,24 +447,9 @@ function gitCommit() {
 async function cleanUp() {
   await Promise.all(processes.map((info) => stopProcess(info).catch(() => undefined)));
   await dropDatabase(settings, id).catch((error) => log(`could not drop ${id}: ${error.message}`));
-  const redis = new Redis({
-    host: settings.redis.host,
-    port: settings.redis.port,
-    lazyConnect: true,
-  });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } catch (error) {
-    log(`could not clear the Redis prefix ${prefix}: ${error.message}`);
-  } finally {
-    redis.disconnect();
-  }
+  await clearRedisPrefix(settings, prefix).catch((error) =>
+    log(`could not clear the Redis prefix ${prefix}: ${error.message}`),
+  );
   rmSync(work, { recursive: true, force: true });
 }
 
