@@ -1,39 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { API, Actor, bearer, createMember, createPlatformAdmin } from './support/admin';
 import { createOrganization, expectProblem, uniqueEmail, uniqueSuffix } from './support/factories';
+import { parseRaw, rawExchange } from './support/raw-http';
 import { TestApp, startTestApp } from './support/test-app';
 
 /** A lone high surrogate: valid in a JSON string (`"\ud800"`), but not Unicode text. */
 const LONE = '\ud800';
-
-/** Sends `bytes` as they are on a new connection and reads until the server closes it. */
-function rawExchange(port: number, bytes: string | Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('end', () => resolve(answer));
-    socket.on('error', reject);
-  });
-}
-
-/** Status, headers and parsed body of a raw HTTP/1.1 response. */
-function parseRaw(answer: string) {
-  const [head, body] = answer.split('\r\n\r\n');
-  const [statusLine, ...headerLines] = head.split('\r\n');
-  const headers = Object.fromEntries(
-    headerLines.map((line) => {
-      const at = line.indexOf(':');
-      return [line.slice(0, at).toLowerCase(), line.slice(at + 1).trim()];
-    }),
-  );
-
-  return { status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body) };
-}
 
 describe('the HTTP edges of the API', () => {
   let t: TestApp;

@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { API } from './support/factories';
 import { LogCapture, captureLogs } from './support/log-capture';
+import { parseRaw, rawExchange } from './support/raw-http';
 import { TestApp, startTestApp } from './support/test-app';
 
 /**
@@ -25,50 +25,13 @@ describe('the time a client has to send its request', () => {
     logs.restore();
   });
 
-  /** Writes each part after the pause before it, then reads until the server closes. */
-  function exchange(parts: Array<{ afterMs: number; bytes: string }>): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        let delay = 0;
-        for (const part of parts) {
-          delay += part.afterMs;
-          setTimeout(() => socket.writable && socket.write(part.bytes), delay);
-        }
-      });
-      let answer = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => (answer += chunk));
-      socket.on('end', () => resolve(answer));
-      socket.on('error', reject);
-    });
-  }
-
-  function parse(answer: string) {
-    const [head, body] = answer.split('\r\n\r\n');
-    const [statusLine, ...headerLines] = head.split('\r\n');
-    const headers = Object.fromEntries(
-      headerLines.map((line) => {
-        const at = line.indexOf(':');
-        return [line.slice(0, at).toLowerCase(), line.slice(at + 1).trim()];
-      }),
-    );
-
-    return {
-      status: Number(statusLine.split(' ')[1]),
-      headers,
-      body: JSON.parse(body) as Record<string, unknown>,
-    };
-  }
-
   const loginHead = (requestId: string, length: number) =>
     `POST ${API}/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
     `X-Request-ID: ${requestId}\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`;
 
   it('answers a body that stops half-way with 408, logged once with its endpoint', async () => {
     const requestId = `timeout-body-${process.pid}`;
-    const answer = parse(
-      await exchange([{ afterMs: 0, bytes: loginHead(requestId, 100) + '{"email":' }]),
-    );
+    const answer = parseRaw(await rawExchange(port, loginHead(requestId, 100) + '{"email":'));
 
     expect(answer.status).toBe(408);
     expect(answer.headers['content-type']).toBe('application/problem+json');
@@ -90,9 +53,7 @@ describe('the time a client has to send its request', () => {
   });
 
   it('answers headers that stop half-way with 408', async () => {
-    const answer = parse(
-      await exchange([{ afterMs: 0, bytes: 'GET /health/live HTTP/1.1\r\nHost: local' }]),
-    );
+    const answer = parseRaw(await rawExchange(port, 'GET /health/live HTTP/1.1\r\nHost: local'));
 
     expect(answer.status).toBe(408);
     expect(answer.body).toMatchObject({ status: 408, code: 'REQUEST_TIMEOUT' });
@@ -101,8 +62,8 @@ describe('the time a client has to send its request', () => {
 
   it('lets a request that arrives in parts within the limit through', async () => {
     const body = JSON.stringify({ email: 'nobody@example.com', password: 'Not-the-password-1' });
-    const answer = parse(
-      await exchange([
+    const answer = parseRaw(
+      await rawExchange(port, [
         { afterMs: 0, bytes: loginHead(`timeout-slow-${process.pid}`, body.length) },
         { afterMs: 300, bytes: body.slice(0, 10) },
         { afterMs: 300, bytes: body.slice(10) },
