@@ -278,6 +278,40 @@ describe('the HTTP edges of the API', () => {
     });
   });
 
+  describe('caching', () => {
+    const expectNotCacheable = (response: request.Response) => {
+      expect(response.headers['cache-control']).toBe('no-store');
+      expect(response.headers.pragma).toBe('no-cache');
+      expect(response.headers.etag).toBeUndefined();
+    };
+
+    it('forbids caching the answers that carry tokens: login, refresh', async () => {
+      const login = await request(t.server)
+        .post(`${API}/auth/login`)
+        .send({ email: owner.email, password: owner.password, organization_id: organizationId })
+        .expect(200);
+      expectNotCacheable(login);
+      const refresh = await request(t.server)
+        .post(`${API}/auth/refresh`)
+        .send({ refresh_token: (login.body as { refresh_token: string }).refresh_token })
+        .expect(200);
+      expect((refresh.body as { access_token?: string }).access_token).toEqual(expect.any(String));
+      expectNotCacheable(refresh);
+    });
+
+    it('forbids caching a profile and a problem body alike', async () => {
+      expectNotCacheable(
+        await request(t.server)
+          .get(`${API}/auth/me`)
+          .set('Authorization', bearer(owner))
+          .expect(200),
+      );
+      const missingToken = await request(t.server).get(`${API}/auth/me`);
+      expectProblem(missingToken, 401, 'AUTH_TOKEN_MISSING');
+      expectNotCacheable(missingToken);
+    });
+  });
+
   describe('problem bodies', () => {
     it.each([
       [

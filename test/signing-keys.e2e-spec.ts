@@ -156,7 +156,9 @@ describe('signing keys', () => {
 
         const response = await jwks(app).expect(200);
 
-        expect(response.headers['cache-control']).toContain('max-age');
+        // Verifiers are meant to cache the keys: the API's no-store default does not apply.
+        expect(response.headers['cache-control']).toBe('public, max-age=300');
+        expect(response.headers.pragma).toBeUndefined();
         const keys = response.body.keys as Array<Record<string, string>>;
         const header = decodeProtectedHeader(token);
         expect(header.alg).toBe(algorithm);

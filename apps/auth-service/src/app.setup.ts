@@ -96,12 +96,26 @@ function closeConnectionsWhenDraining(shutdown: ShutdownState) {
 }
 
 /**
+ * API answers carry tokens and personal data, which no browser or proxy cache may keep: RFC 6749
+ * (5.1) asks this of every response with a token, `Pragma` for HTTP/1.0 caches. A route whose
+ * answer may be cached sets its own Cache-Control, which replaces this one.
+ */
+function forbidCaching(_request: unknown, response: ServerResponse, next: () => void): void {
+  response.setHeader('Cache-Control', 'no-store');
+  response.setHeader('Pragma', 'no-cache');
+  next();
+}
+
+/**
  * Everything about the HTTP layer that is not a module: proxy trust, security headers, CORS,
  * body limits, the API prefix and Swagger. Shared by the entry point and the e2e tests.
  */
 export function configureApp(app: NestExpressApplication, config: AppConfig): void {
   app.set('trust proxy', config.http.trustProxy);
   app.disable('x-powered-by');
+  // Nothing is cached (see forbidCaching) and the JWKS has its own max-age, so a validator is
+  // of no use to a client: Express would otherwise hash every JSON body for an ETag.
+  app.set('etag', false);
   app.use(requestIdMiddleware);
   app.use(traceFieldsMiddleware);
   // Before anything that can refuse a request, so every response gets its completion line.
@@ -124,6 +138,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
       exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After', ...RATE_LIMIT_HEADERS],
     });
   }
+  app.use(`/${API_PREFIX}`, forbidCaching);
   app.use(refuseMalformedQuery);
   app.use(requireJsonBody);
   // Nest's typings leave out `verify` (Nest sets its own under the `rawBody` option, which
