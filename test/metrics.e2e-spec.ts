@@ -178,6 +178,7 @@ describe('GET /metrics before any event', () => {
   it.each([
     'rate_limit_rejections_total{policy="auth"}',
     'rate_limit_rejections_total{policy="login_account"}',
+    'rate_limit_rejections_total{policy="mfa_user"}',
     'sso_attempts_total{protocol="saml",outcome="success"}',
     'sso_attempts_total{protocol="saml",outcome="failure"}',
     'sso_attempts_total{protocol="oidc",outcome="success"}',

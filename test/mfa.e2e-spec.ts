@@ -80,6 +80,17 @@ describe('MFA', () => {
   const verify = (mfaToken: string, code: string) =>
     request(t.server).post(`${API}/auth/mfa/verify`).send({ mfa_token: mfaToken, code });
 
+  /** The rate_limit_rejections_total series of the per-user limit on wrong codes. */
+  async function mfaRateLimitRejections(): Promise<number> {
+    const scrape = await request(t.server).get('/metrics').expect(200);
+    const match = /^faultmaven_auth_rate_limit_rejections_total\{policy="mfa_user"\} (\d+)$/m.exec(
+      scrape.text,
+    );
+    if (!match) throw new Error('no rate_limit_rejections_total series for mfa_user');
+
+    return Number(match[1]);
+  }
+
   /** A member of a fresh organization, signed in, with MFA enrolled. */
   async function mfaUser(roles = ['member']): Promise<Actor & Enrolled> {
     const organization = await createOrganization(t.dataSource);
@@ -318,9 +329,12 @@ describe('MFA', () => {
         }
       }
 
+      const rejectionsBefore = await mfaRateLimitRejections();
       const refused = await verify(await challenge(user), await codeOf(user.secret, 1));
 
       expectProblem(refused, 429, 'MFA_TOO_MANY_ATTEMPTS');
+      // Counted as a rate-limit rejection, so a dashboard of 429s by policy sees it.
+      expect(await mfaRateLimitRejections()).toBe(rejectionsBefore + 1);
       // The headers describe the per-user limit that refused, not the route's per-IP one.
       const retryAfter = Number(refused.headers['retry-after']);
       expect(retryAfter).toBeGreaterThan(3500);

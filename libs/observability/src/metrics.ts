@@ -23,10 +23,11 @@ export type SsoOutcome = 'success' | 'failure';
 /**
  * The label values of the counters exported from start, at zero: a series that appears only
  * after its first event makes `rate()` and `increase()` miss that event, and an alert on it
- * see no data rather than 0. The per-IP policies (`RATE_LIMIT_POLICIES`, `@app/common`) and
- * the per-account login limit must be listed here, or the rate-limit guard does not compile.
+ * see no data rather than 0. The per-IP policies (`RATE_LIMIT_POLICIES`, `@app/common`), the
+ * per-account login limit and the per-user limit on wrong MFA codes must be listed here, or
+ * the rate-limit guard does not compile.
  */
-export const RATE_LIMIT_POLICY_LABELS = ['auth', 'login_account'] as const;
+export const RATE_LIMIT_POLICY_LABELS = ['auth', 'login_account', 'mfa_user'] as const;
 export type RateLimitPolicyLabel = (typeof RATE_LIMIT_POLICY_LABELS)[number];
 export const SSO_PROTOCOL_LABELS = ['saml', 'oidc'] as const;
 export type SsoProtocolLabel = (typeof SSO_PROTOCOL_LABELS)[number];

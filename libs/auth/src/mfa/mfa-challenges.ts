@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { KEY_VALUE_STORE, KeyValueStore } from '@app/cache';
+import { Metrics } from '@app/observability';
 import { MfaException } from './mfa.exception';
 
 /**
@@ -64,7 +65,10 @@ export function isMfaToken(token: string): boolean {
 export class MfaChallenges {
   private readonly logger = new Logger(MfaChallenges.name);
 
-  constructor(@Inject(KEY_VALUE_STORE) private readonly store: KeyValueStore) {}
+  constructor(
+    @Inject(KEY_VALUE_STORE) private readonly store: KeyValueStore,
+    private readonly metrics: Metrics,
+  ) {}
 
   async issue(
     kind: MfaChallengeKind,
@@ -124,6 +128,7 @@ export class MfaChallenges {
     // The route's per-IP headers would tell the client it may go on; this limit is the one
     // to wait for, until the user's failure window ends.
     const refusal = new MfaException('MFA_TOO_MANY_ATTEMPTS');
+    this.metrics.rateLimited('mfa_user');
     const remainingMs = blockedUntil ? Number(blockedUntil) - Date.now() : NaN;
     refusal.rateLimit = {
       allowed: false,
