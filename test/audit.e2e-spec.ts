@@ -455,6 +455,39 @@ describe('audit log', () => {
       const verify = await get('verify', big.admin.token).expect(200);
       expect(verify.body).toEqual({ valid: true, checked: 1103, first_invalid: null });
     });
+    it("keeps one unbroken chain when appends race, from the chain's very first event", async () => {
+      const organizationId = (await createOrganization(t.dataSource)).id;
+      const audit = t.app.get(AuditService);
+      const context = {
+        actorUserId: null,
+        organizationId,
+        ip: null,
+        userAgent: null,
+        requestId: null,
+      };
+      // Separate transactions at once on a chain that does not exist yet: the first ones race
+      // to create its head, the rest queue on its lock.
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          t.dataSource.transaction((manager) =>
+            audit.record(manager, context, {
+              action: 'test.race',
+              outcome: 'success',
+              targetId: String(i),
+            }),
+          ),
+        ),
+      );
+
+      const admin = await memberOf(organizationId, ['admin']);
+      const events = await readAll(admin.token, { action: 'test.race' });
+      expect(events.map((event) => event.sequence).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 12 }, (_, i) => i + 1),
+      );
+      const verify = await get('verify', admin.token).expect(200);
+      // the 12 races, then the admin's registration and login
+      expect(verify.body).toEqual({ valid: true, checked: 14, first_invalid: null });
+    });
   });
 
   describe('verification', () => {

@@ -1,10 +1,34 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { AuditChainHead } from './audit-chain-head.entity';
 import { AuditContext, PLATFORM_AUDIT_CHAIN } from './audit-context';
-import { AuditEvent, AuditOutcome } from './audit-event.entity';
+import { AuditOutcome } from './audit-event.entity';
 import { hashAuditEvent } from './audit-hash';
+
+interface HeadRow {
+  last_sequence: string;
+  last_hash: string | null;
+}
+
+/**
+ * Every audited write runs these two statements, written out rather than built by TypeORM: on
+ * the hot paths (login, refresh) they were four round trips, two of them query builders.
+ */
+const LOCK_HEAD_SQL = `
+  INSERT INTO audit_chain_heads (organization_id) VALUES ($1)
+  ON CONFLICT (organization_id) DO UPDATE SET organization_id = EXCLUDED.organization_id
+  RETURNING last_sequence, last_hash`;
+
+/** The event and the head's move to it, in one statement. */
+const APPEND_SQL = `
+  WITH event AS (
+    INSERT INTO audit_events (organization_id, sequence, occurred_at, actor_user_id, action,
+      target_type, target_id, outcome, ip_address, user_agent, request_id, details,
+      previous_hash, hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14)
+  )
+  UPDATE audit_chain_heads SET last_sequence = $2, last_hash = $14, updated_at = now()
+   WHERE organization_id = $1`;
 
 export interface AuditRecord {
   action: string;
@@ -37,21 +61,13 @@ export class AuditService {
       (record.organizationId === undefined ? context.organizationId : record.organizationId) ??
       PLATFORM_AUDIT_CHAIN;
 
-    // The head row is locked until the transaction ends: appends to one chain are serial.
-    await manager.query(
-      'INSERT INTO audit_chain_heads (organization_id) VALUES ($1) ON CONFLICT DO NOTHING',
-      [organizationId],
-    );
-    const head = await manager
-      .getRepository(AuditChainHead)
-      .createQueryBuilder('head')
-      .where('head.organizationId = :organizationId', { organizationId })
-      .setLock('pessimistic_write')
-      .getOneOrFail();
-
+    // The chain's head, created with its first event, is locked until the transaction ends:
+    // appends to one chain are serial. A conflicting upsert locks and returns the latest row
+    // even when a concurrent transaction created it after this statement began.
+    const [head] = await manager.query<HeadRow[]>(LOCK_HEAD_SQL, [organizationId]);
     const fields = {
       organizationId,
-      sequence: String(BigInt(head.lastSequence) + 1n),
+      sequence: String(BigInt(head.last_sequence) + 1n),
       occurredAt: new Date(),
       actorUserId: record.actorUserId === undefined ? context.actorUserId : record.actorUserId,
       action: record.action,
@@ -62,13 +78,24 @@ export class AuditService {
       userAgent: context.userAgent?.slice(0, 512) ?? null,
       requestId: context.requestId?.slice(0, 128) ?? null,
       details: record.details ?? {},
-      previousHash: head.lastHash,
+      previousHash: head.last_hash,
     };
     const hash = hashAuditEvent(fields);
-    const events = manager.getRepository(AuditEvent);
-    await events.save(events.create({ ...fields, hash }));
-    await manager
-      .getRepository(AuditChainHead)
-      .update({ organizationId }, { lastSequence: fields.sequence, lastHash: hash });
+    await manager.query(APPEND_SQL, [
+      fields.organizationId,
+      fields.sequence,
+      fields.occurredAt,
+      fields.actorUserId ?? null,
+      fields.action,
+      fields.targetType,
+      fields.targetId,
+      fields.outcome,
+      fields.ipAddress,
+      fields.userAgent,
+      fields.requestId,
+      JSON.stringify(fields.details),
+      fields.previousHash,
+      hash,
+    ]);
   }
 }
