@@ -105,9 +105,9 @@ try {
   );
   const url = `http://127.0.0.1:${port}`;
   await runLoad({ url, connections, seconds: 1, requests });
-  const cpuBefore = cpuMilliseconds(service.pid);
+  const cpuBefore = cpuAccount(service.pid);
   const run = await runLoad({ url, connections, seconds: Number(options.seconds), requests });
-  const cpu = cpuMilliseconds(service.pid) - cpuBefore;
+  const spent = cpuAccount(service.pid, cpuBefore);
   const rss = residentBytes(service.pid);
   await stopProcess(service);
   service = undefined;
@@ -116,8 +116,9 @@ try {
   process.stdout.write(
     `${scenario}: ${run.throughput.toFixed(0)} req/s, p50 ${run.p50.toFixed(1)} ms, ` +
       `p99 ${run.p99.toFixed(1)} ms, statuses ${JSON.stringify(run.statuses)}\n` +
-      `service CPU per request: ${(cpu / run.requests).toFixed(3)} ms, ` +
+      `service CPU per request: ${(spent.service / run.requests).toFixed(3)} ms, ` +
       `RSS after the run: ${(rss / 1048576).toFixed(0)} MiB\n` +
+      `${accountLines(spent, run.requests)}\n` +
       `profile (start-up included): ${join(profiles, file)}\n\n` +
       summarize(JSON.parse(readFileSync(join(profiles, file), 'utf8'))),
   );
@@ -131,10 +132,84 @@ try {
   rmSync(runFolder(id), { recursive: true, force: true });
 }
 
-/** utime + stime of a process, in milliseconds (Linux clock ticks of 10 ms). */
-function cpuMilliseconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+/**
+ * utime + stime of a process or thread, in milliseconds (Linux clock ticks of 10 ms); 0 when it
+ * is gone or not ours to read.
+ */
+function cpuMilliseconds(path) {
+  try {
+    const fields = readFileSync(`${path}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Where the machine's CPU went, in milliseconds: the service by thread (its event loop, libuv's
+ * pool, where password hashes run, and V8's helpers: GC and compilation), the PostgreSQL and
+ * Redis servers when they run on this machine (every process of that name: backends too), and
+ * this process, the load generator. With `since`, the difference from that earlier account.
+ */
+function cpuAccount(pid, since) {
+  const account = { service: cpuMilliseconds(`/proc/${pid}`), threads: {}, postgres: 0, redis: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const path = `/proc/${pid}/task/${tid}`;
+    const name = tid === String(pid) ? 'event loop' : threadGroup(readName(path));
+    account.threads[name] = (account.threads[name] ?? 0) + cpuMilliseconds(path);
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const name = readName(`/proc/${entry}`);
+    if (name.startsWith('postgres')) account.postgres += cpuMilliseconds(`/proc/${entry}`);
+    else if (name.startsWith('redis-server')) account.redis += cpuMilliseconds(`/proc/${entry}`);
+  }
+  const own = process.cpuUsage();
+  account.loadGenerator = (own.user + own.system) / 1000;
+  if (!since) return account;
+
+  const threads = {};
+  for (const [name, value] of Object.entries(account.threads)) {
+    threads[name] = value - (since.threads[name] ?? 0);
+  }
+  return {
+    service: account.service - since.service,
+    threads,
+    postgres: account.postgres - since.postgres,
+    redis: account.redis - since.redis,
+    loadGenerator: account.loadGenerator - since.loadGenerator,
+  };
+}
+
+function readName(path) {
+  try {
+    return readFileSync(`${path}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function threadGroup(name) {
+  if (name === 'libuv-worker') return 'thread pool';
+  if (name.startsWith('V8')) return 'V8 helpers';
+  return 'other threads';
+}
+
+function accountLines(spent, requests) {
+  const ms = (value) => (value / requests).toFixed(3);
+  const threads = Object.entries(spent.threads)
+    .filter(([, value]) => value > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, value]) => `${name} ${ms(value)}`)
+    .join(', ');
+  const servers = [
+    spent.postgres > 0 ? `PostgreSQL ${ms(spent.postgres)}` : 'PostgreSQL not on this machine',
+    spent.redis > 0 ? `Redis ${ms(spent.redis)}` : 'Redis not on this machine',
+  ];
+  return (
+    `CPU per request on this machine, ms: service ${ms(spent.service)} (${threads}), ` +
+    `${servers.join(', ')}, load generator ${ms(spent.loadGenerator)}`
+  );
 }
 
 /** Self time by package and by function, idle samples left out. */

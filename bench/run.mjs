@@ -138,6 +138,8 @@ async function main() {
     measure(url, CONNECTIONS.me, me),
   );
   await noteMemory(targets, 'me', memory);
+  // The bare server's last load: from here it idles while the service goes on.
+  const httpAfterItsLoad = residentBytes(targets.processes.http.pid);
   log(
     `me ${rate(results.me.service)} | without revocation ${rate(results.me.withoutRevocation)} | ` +
       `express ${rate(results.me.express)} | node:http ${rate(results.me.http)}`,
@@ -227,9 +229,15 @@ async function main() {
     `me p99 ${ms(results.flood.quiet.p99)} quiet, ${ms(results.flood.flooded.p99)} under a flood`,
   );
 
+  // The ratio compares peaks: each process's resident memory at the end of the run depends on
+  // how long it has been idle (V8 gives memory back to the system a few minutes after the load
+  // stops, and the bare server's load ended long before the service's), its peak does not.
   const rss = {
-    service: residentBytes(targets.processes.service.pid),
-    http: residentBytes(targets.processes.http.pid),
+    service: residentBytes(targets.processes.service.pid, { peak: true }),
+    http: residentBytes(targets.processes.http.pid, { peak: true }),
+    serviceAtEnd: residentBytes(targets.processes.service.pid),
+    httpAtEnd: residentBytes(targets.processes.http.pid),
+    httpAfterItsLoad,
   };
   const report = buildReport({
     results,

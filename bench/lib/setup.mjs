@@ -285,10 +285,13 @@ export async function stopProcess(processInfo) {
   clearTimeout(timer);
 }
 
-/** Resident set size of a process, in bytes, from /proc (Linux). */
-export function residentBytes(pid) {
+/**
+ * Resident set size of a process, in bytes, from /proc (Linux): now, or with `peak` the most
+ * it has held since it started (VmHWM).
+ */
+export function residentBytes(pid, { peak = false } = {}) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  const match = (peak ? /^VmHWM:\s+(\d+) kB/m : /^VmRSS:\s+(\d+) kB/m).exec(status);
   return match ? Number(match[1]) * 1024 : null;
 }
 

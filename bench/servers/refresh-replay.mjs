@@ -23,10 +23,8 @@ const SHAPE = [
   /FROM "user_totp_factors"/,
   /FROM "organizations" "Organization"/,
   /^UPDATE "sessions" SET "last_used_at"/,
-  /^INSERT INTO audit_chain_heads/,
-  /FROM "audit_chain_heads" "head" WHERE .* FOR UPDATE$/,
-  /^INSERT INTO "audit_events"/,
-  /^UPDATE "audit_chain_heads"/,
+  /^\s*INSERT INTO audit_chain_heads .* RETURNING last_sequence, last_hash$/s,
+  /^\s*WITH event AS \(\s*INSERT INTO audit_events .*UPDATE audit_chain_heads/s,
   /^UPDATE "refresh_tokens" SET "used_at"/,
   /^INSERT INTO "refresh_tokens"/,
   /^COMMIT/,
@@ -65,11 +63,10 @@ async function refresh(client, token) {
     await client.query(sql[6], [userId]);
     await client.query(sql[7], [organizationId]);
     await client.query(sql[8], [now, session.session_id]);
-    await client.query(sql[9], [organizationId]);
-    const [head] = (await client.query(sql[10], [organizationId])).rows;
-    const sequence = String(Number(head.head_last_sequence) + 1);
-    const hash = sha256(`${head.head_last_hash}|${sequence}|${session.session_id}`);
-    await client.query(sql[11], [
+    const [head] = (await client.query(sql[9], [organizationId])).rows;
+    const sequence = String(Number(head.last_sequence) + 1);
+    const hash = sha256(`${head.last_hash}|${sequence}|${session.session_id}`);
+    await client.query(sql[10], [
       organizationId,
       sequence,
       now,
@@ -82,18 +79,17 @@ async function refresh(client, token) {
       'bench',
       randomUUID(),
       '{}',
-      head.head_last_hash,
+      head.last_hash,
       hash,
     ]);
-    await client.query(sql[12], [sequence, hash, organizationId]);
     const next = randomBytes(32).toString('base64url');
-    await client.query(sql[13], [now, randomBytes(70).toString('base64url'), stored.token_id]);
-    await client.query(sql[14], [
+    await client.query(sql[11], [now, randomBytes(70).toString('base64url'), stored.token_id]);
+    await client.query(sql[12], [
       session.session_id,
       sha256(next),
       new Date(now.getTime() + 7 * 86_400_000),
     ]);
-    await client.query(sql[15]);
+    await client.query(sql[13]);
     return next;
   } catch (error) {
     await client.query('ROLLBACK');
