@@ -19,9 +19,7 @@ const SHAPE = [
   /FROM "sessions" "session" WHERE .* FOR UPDATE$/,
   /FROM "users" "User"/,
   /FROM "memberships" "membership"/,
-  /FROM organizations o\s+JOIN sso_connections/,
-  /FROM "user_totp_factors"/,
-  /FROM "organizations" "Organization"/,
+  /^SELECT EXISTS \(\s+SELECT 1\s+FROM organizations o\s+JOIN sso_connections.*user_totp_factors/s,
   /^UPDATE "sessions" SET "last_used_at"/,
   /^\s*INSERT INTO audit_chain_heads .* RETURNING last_sequence, last_hash$/s,
   /^\s*WITH event AS \(\s*INSERT INTO audit_events .*UPDATE audit_chain_heads/s,
@@ -59,14 +57,12 @@ async function refresh(client, token) {
     const organizationId = session.session_organization_id;
     const [user] = (await client.query(sql[3], [userId])).rows;
     await client.query(sql[4], [userId, organizationId]);
-    await client.query(sql[5], [organizationId, user.User_email.split('@')[1]]);
-    await client.query(sql[6], [userId]);
-    await client.query(sql[7], [organizationId]);
-    await client.query(sql[8], [now, session.session_id]);
-    const [head] = (await client.query(sql[9], [organizationId])).rows;
+    await client.query(sql[5], [organizationId, user.User_email.split('@')[1], userId]);
+    await client.query(sql[6], [now, session.session_id]);
+    const [head] = (await client.query(sql[7], [organizationId])).rows;
     const sequence = String(Number(head.last_sequence) + 1);
     const hash = sha256(`${head.last_hash}|${sequence}|${session.session_id}`);
-    await client.query(sql[10], [
+    await client.query(sql[8], [
       organizationId,
       sequence,
       now,
@@ -83,13 +79,13 @@ async function refresh(client, token) {
       hash,
     ]);
     const next = randomBytes(32).toString('base64url');
-    await client.query(sql[11], [now, randomBytes(70).toString('base64url'), stored.token_id]);
-    await client.query(sql[12], [
+    await client.query(sql[9], [now, randomBytes(70).toString('base64url'), stored.token_id]);
+    await client.query(sql[10], [
       session.session_id,
       sha256(next),
       new Date(now.getTime() + 7 * 86_400_000),
     ]);
-    await client.query(sql[13]);
+    await client.query(sql[11]);
     return next;
   } catch (error) {
     await client.query('ROLLBACK');

@@ -37,6 +37,25 @@ import { RefreshToken } from './refresh-token.entity';
 import { Session } from './session.entity';
 import { TokenService } from './token.service';
 
+/**
+ * Whether organization $1 requires SSO of email domain $2: it has require_sso on and an
+ * enabled SSO connection serving the domain, verified.
+ */
+const SSO_REQUIRED = `EXISTS (
+  SELECT 1
+    FROM organizations o
+    JOIN sso_connections c ON c.organization_id = o.id AND c.enabled
+    JOIN sso_connection_domains d
+      ON d.connection_id = c.id AND d.domain = $2 AND d.verified_at IS NOT NULL
+   WHERE o.id = $1 AND o.require_sso)`;
+
+/** An email's domain as the SSO feature stores domains: IDNA ASCII (punycode). */
+function ssoDomain(email: string): string {
+  const suffix = email.slice(email.lastIndexOf('@') + 1);
+
+  return domainToASCII(suffix) || suffix;
+}
+
 type RefreshOutcome =
   { ok: true; tokens: TokenResponseDto } | { ok: false; error: AuthErrorCode; sessionId?: string };
 
@@ -233,7 +252,8 @@ export class AuthService {
     }
 
     const membership = await this.chooseMembership(user.id, input.organization_id);
-    if (await this.ssoRequired(user.email, membership.organizationId)) {
+    const policy = await this.signInPolicy(user, membership.organizationId);
+    if (policy.ssoRequired) {
       this.logger.warn({ event: 'login_denied_sso_required', user_id: user.id });
       await this.recordFailedLogin(actor, user.id, membership.organizationId, {
         reason: 'sso_required',
@@ -243,7 +263,12 @@ export class AuthService {
     }
     // The second factor sits between the password (and membership) and the session: with
     // MFA, or when the organization requires it of this role, no session opens here.
-    const challenge = await this.secondFactorChallenge(user.id, membership, actor);
+    const challenge = await this.secondFactorChallenge(
+      user.id,
+      membership,
+      policy.mfaEnabled,
+      actor,
+    );
     if (challenge) return challenge;
 
     return this.completeLogin(user.id, membership, actor, { method: 'password' });
@@ -316,11 +341,11 @@ export class AuthService {
   private async secondFactorChallenge(
     userId: string,
     membership: Membership,
+    mfaEnabled: boolean,
     actor: AuditContext,
     firstFactor: FirstFactor = 'password',
   ): Promise<MfaChallengeResponseDto | null> {
-    const enabled = await this.mfa.isEnabled(userId);
-    const kind = enabled
+    const kind = mfaEnabled
       ? 'verify'
       : (await this.enrollmentRequired(membership, false))
         ? 'enroll'
@@ -353,16 +378,22 @@ export class AuthService {
       : { mfa_enrollment_required: true, ...answer };
   }
 
-  /** True when the membership's organization requires MFA of its roles and the user lacks it. */
+  /**
+   * True when the membership's organization requires MFA of its roles and the user lacks it.
+   * The organization is the one read with the membership when it was (every membership
+   * lookup of OrganizationsService joins it), so the check costs no query of its own.
+   */
   private async enrollmentRequired(
     membership: Membership,
     mfaEnabled: boolean,
     manager?: EntityManager,
   ): Promise<boolean> {
     if (mfaEnabled) return false;
-    const organization = manager
-      ? await manager.getRepository(Organization).findOneBy({ id: membership.organizationId })
-      : await this.organizations.findById(membership.organizationId);
+    const organization =
+      membership.organization ??
+      (manager
+        ? await manager.getRepository(Organization).findOneBy({ id: membership.organizationId })
+        : await this.organizations.findById(membership.organizationId));
 
     return mfaEnrollmentRequired(organization, membership, false);
   }
@@ -385,7 +416,13 @@ export class AuthService {
     ]);
     if (!user?.isActive || !membership) throw new AuthException('AUTH_ORGANIZATION_ACCESS_DENIED');
 
-    const challenge = await this.secondFactorChallenge(user.id, membership, actor, 'sso');
+    const challenge = await this.secondFactorChallenge(
+      user.id,
+      membership,
+      await this.mfa.isEnabled(user.id),
+      actor,
+      'sso',
+    );
     if (challenge) return challenge;
 
     return this.completeLogin(user.id, membership, actor, { method: 'sso', ...sso });
@@ -478,18 +515,15 @@ export class AuthService {
         await this.revokeSessionRow(manager, session.id, 'access_lost');
         return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN', sessionId: session.id };
       }
+      const policy = await this.signInPolicy(user, session.organizationId, manager);
       // An organization that turned require_sso on after this password session opened.
-      if (
-        session.authMethod !== 'sso' &&
-        (await this.ssoRequired(user.email, session.organizationId, manager))
-      ) {
+      if (session.authMethod !== 'sso' && policy.ssoRequired) {
         await this.revokeSessionRow(manager, session.id, 'sso_required');
         return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN', sessionId: session.id };
       }
       // An organization that turned require_mfa on after this session opened: its admins
       // sign in again, through enrolment, rather than refresh past it.
-      const mfaEnabled = await this.mfa.isEnabled(session.userId, manager);
-      if (await this.enrollmentRequired(membership, mfaEnabled, manager)) {
+      if (await this.enrollmentRequired(membership, policy.mfaEnabled, manager)) {
         await this.revokeSessionRow(manager, session.id, 'mfa_enrollment_required');
         return { ok: false, error: 'AUTH_INVALID_REFRESH_TOKEN', sessionId: session.id };
       }
@@ -615,15 +649,16 @@ export class AuthService {
       throw new AuthException('AUTH_ORGANIZATION_ACCESS_DENIED');
     }
 
+    const policy = await this.signInPolicy(user, organizationId);
     // The identity provider of another organization does not vouch for this one.
-    if (await this.ssoRequired(user.email, organizationId)) {
+    if (policy.ssoRequired) {
       await this.recordSwitchDenied(principal, organizationId, actor, 'sso_required');
       throw new AuthException('AUTH_SSO_REQUIRED');
     }
 
     // The current session passed this user's own second factor, if any; an organization
     // that requires MFA of the role still refuses a user who has none.
-    if (await this.enrollmentRequired(membership, await this.mfa.isEnabled(user.id))) {
+    if (await this.enrollmentRequired(membership, policy.mfaEnabled)) {
       await this.recordSwitchDenied(principal, organizationId, actor, 'mfa_enrollment_required');
       throw new MfaException('MFA_ENROLLMENT_REQUIRED');
     }
@@ -754,27 +789,37 @@ export class AuthService {
    * the email's domain: such a user signs in through the identity provider, never with a
    * password. Read with SQL because the SSO feature sits above this one.
    */
-  private async ssoRequired(
-    email: string,
-    organizationId: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<boolean> {
+  private async ssoRequired(email: string, organizationId: string): Promise<boolean> {
     if (!this.config.features.sso) return false;
-    const suffix = email.slice(email.lastIndexOf('@') + 1);
-    // Stored domains are IDNA ASCII (punycode), as the SSO feature keeps them.
-    const domain = domainToASCII(suffix) || suffix;
-    const rows = await manager.query<unknown[]>(
-      `SELECT 1
-         FROM organizations o
-         JOIN sso_connections c ON c.organization_id = o.id AND c.enabled
-         JOIN sso_connection_domains d
-           ON d.connection_id = c.id AND d.domain = $2 AND d.verified_at IS NOT NULL
-        WHERE o.id = $1 AND o.require_sso
-        LIMIT 1`,
-      [organizationId, domain],
+    const [row] = await this.dataSource.query<{ required: boolean }[]>(
+      `SELECT ${SSO_REQUIRED} AS required`,
+      [organizationId, ssoDomain(email)],
     );
 
-    return rows.length > 0;
+    return row.required;
+  }
+
+  /**
+   * What the organization and the account ask of a user signing in, in one round trip: SSO
+   * (as ssoRequired) and whether the user has MFA (a confirmed authenticator, as
+   * MfaService.isEnabled). Login, refresh and switching organization run it on every call.
+   */
+  private async signInPolicy(
+    user: Pick<User, 'id' | 'email'>,
+    organizationId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ ssoRequired: boolean; mfaEnabled: boolean }> {
+    const [row] = await manager.query<{ sso_required: boolean; mfa_enabled: boolean }[]>(
+      `SELECT ${SSO_REQUIRED} AS sso_required,
+              EXISTS (SELECT 1 FROM user_totp_factors f
+                       WHERE f.user_id = $3 AND f.enabled_at IS NOT NULL) AS mfa_enabled`,
+      [organizationId, ssoDomain(user.email), user.id],
+    );
+
+    return {
+      ssoRequired: this.config.features.sso && row.sso_required,
+      mfaEnabled: row.mfa_enabled,
+    };
   }
 
   private checkRegistrationPolicy(organization: Organization, email: string): void {
