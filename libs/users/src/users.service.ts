@@ -73,10 +73,6 @@ export class UsersService {
       .execute();
   }
 
-  async recordLogin(id: string, manager: EntityManager): Promise<void> {
-    await manager.getRepository(User).update({ id }, { lastLoginAt: new Date() });
-  }
-
   /** Inserts a user inside the caller's transaction; a taken email is a 409, whatever its case. */
   async create(manager: EntityManager, input: NewUser): Promise<User> {
     const repository = manager.getRepository(User);
