@@ -1,5 +1,5 @@
 import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
-import { ValidateIf } from 'class-validator';
+import { ValidateBy, ValidateIf } from 'class-validator';
 import { CommonException, FieldError } from './domain.exception';
 
 /**
@@ -154,3 +154,39 @@ export function createValidationPipe(): ValidationPipe {
  */
 export const IsPresentOrAbsent = (): PropertyDecorator =>
   ValidateIf((_object, value) => value !== undefined);
+
+/**
+ * Characters that make displayed text lie about itself: C0 and C1 controls (terminal escapes,
+ * carriage returns, backspaces), the bidirectional embeddings, overrides and isolates
+ * (U+202A–U+202E, U+2066–U+2069), which reorder what a reader sees, and the invisible U+200B,
+ * U+2060 and U+FEFF. ZWNJ and ZWJ (U+200C, U+200D) are left alone, as several scripts and emoji
+ * sequences (woman, ZWJ, laptop: a woman technologist) need them, and so are the LRM and RLM
+ * marks (U+200E, U+200F) of right-to-left text.
+ */
+const REFUSED_IN_SINGLE_LINE = /[\p{Cc}\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
+/** The same less tab and line feed: `[^\P{Cc}\t\n]` is any other control character. */
+const REFUSED_IN_MULTI_LINE = /[^\P{Cc}\t\n]|[\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
+
+/** Whether `value` may be shown to people as it is; `multiline` also allows tab and line feed. */
+export function isDisplayText(value: string, { multiline = false } = {}): boolean {
+  return !(multiline ? REFUSED_IN_MULTI_LINE : REFUSED_IN_SINGLE_LINE).test(value);
+}
+
+/**
+ * For text people read (names, descriptions), never for secrets or machine values (passwords,
+ * tokens, URLs, XML): refuses the characters of `REFUSED_IN_SINGLE_LINE`, and with
+ * `multiline` allows tab and line feed. A value that is not a string is left to `@IsString`.
+ */
+export const IsDisplayText = ({ multiline = false } = {}): PropertyDecorator =>
+  ValidateBy({
+    name: 'isDisplayText',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value !== 'string' || isDisplayText(value, { multiline }),
+      defaultMessage: () =>
+        multiline
+          ? '$property must not contain control characters other than tab and line feed, ' +
+            'or invisible formatting characters'
+          : '$property must not contain control or invisible formatting characters',
+    },
+  });
