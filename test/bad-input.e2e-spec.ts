@@ -546,6 +546,17 @@ describe('bad input', () => {
       expect(problem.detail).toBe(`Cannot ${method.toUpperCase()} ${path}`);
     });
 
+    it.each(['/nope', `${API}/nope`, `${API}/auth/me/extra`])(
+      'names only the path of %s in a 404, not the query string',
+      async (path) => {
+        const response = await request(t.server).get(`${path}?token=SECRETVALUE123&a=b`);
+
+        const problem = expectProblem(response, 404, 'NOT_FOUND');
+        expect(problem.detail).toBe(`Cannot GET ${path}`);
+        expect(response.text).not.toContain('SECRETVALUE123');
+      },
+    );
+
     it.each([
       { method: 'get', path: `${API}/auth/login` },
       { method: 'get', path: `${API}/auth/register` },

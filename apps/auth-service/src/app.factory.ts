@@ -107,12 +107,9 @@ function answerClientErrors(server: Server, httpLogger: HttpLogger): void {
  */
 function installFallbacks(app: NestExpressApplication): void {
   const filter = new ProblemDetailsFilter();
+  // The filter writes the 404's detail from the request, as for Nest's own.
   app.use((request: Request, response: Response) =>
-    filter.respond(
-      new NotFoundException(`Cannot ${request.method} ${request.path}`),
-      request,
-      response,
-    ),
+    filter.respond(new NotFoundException(), request, response),
   );
   app.use((error: unknown, request: Request, response: Response, _next: NextFunction) =>
     filter.respond(error, request, response),

@@ -52,9 +52,13 @@ function fakeResponse(headersSent = false): { response: Response; captured: Capt
 
 const REQUEST_ID = '4b1c0a62-6a8f-4a3e-9a39-5f7f0b8c2d11';
 
-function answer(exception: unknown) {
+function answer(exception: unknown, request: Partial<Request> = {}) {
   const { response, captured } = fakeResponse();
-  new ProblemDetailsFilter().respond(exception, { id: REQUEST_ID } as Request, response);
+  new ProblemDetailsFilter().respond(
+    exception,
+    { id: REQUEST_ID, ...request } as Request,
+    response,
+  );
 
   return { ...captured, json: JSON.parse(captured.body ?? 'null') };
 }
@@ -230,11 +234,18 @@ describe('ProblemDetailsFilter', () => {
     },
   );
 
-  it('keeps the path of a 404 in its detail', () => {
-    const result = answer(new NotFoundException('Cannot GET /nowhere'));
+  it('keeps the path of a 404 in its detail, without the query string', () => {
+    // Nest's router 404 carries the whole URL, query string included.
+    const url = '/api/nowhere?token=SECRETVALUE123';
+    const result = answer(new NotFoundException(`Cannot GET ${url}`), {
+      method: 'GET',
+      originalUrl: url,
+      url: '/nowhere?token=SECRETVALUE123',
+    });
 
     expect(result.status).toBe(404);
-    expect(result.json).toMatchObject({ code: 'NOT_FOUND', detail: 'Cannot GET /nowhere' });
+    expect(result.json).toMatchObject({ code: 'NOT_FOUND', detail: 'Cannot GET /api/nowhere' });
+    expect(result.body).not.toContain('SECRETVALUE123');
   });
 
   it.each([

@@ -5,7 +5,7 @@ import { StoreUnavailableError } from '@app/cache';
 import { COMMON_ERRORS, CommonErrorCode, DomainException } from './domain.exception';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsDto, problemType } from './problem-details';
 import { setRateLimitHeaders } from './rate-limit/rate-limiter';
-import { allowedMethods } from './route-methods';
+import { allowedMethods, requestPath } from './route-methods';
 
 const STATUS_CODES: Record<number, CommonErrorCode> = {
   400: 'VALIDATION_FAILED',
@@ -105,9 +105,15 @@ function describe(exception: unknown, request: Request): Problem | undefined {
         typeof response === 'object' && response && 'message' in response
           ? String(response.message)
           : undefined;
-      // Nest's own 404 ("Cannot GET /path") and its pipes' 400s ("Validation failed (uuid is
-      // expected)") say what was wrong without internals; other statuses keep only the title.
-      const detail = status === 404 || status === 400 ? message : undefined;
+      // Nest's pipes' 400s ("Validation failed (uuid is expected)") say what was wrong without
+      // internals. A 404 here means no route matched: Nest's own repeats the whole URL, whose
+      // query can hold a token, so it names the path only. Other statuses keep only the title.
+      const detail =
+        status === 404
+          ? `Cannot ${request.method} ${requestPath(request)}`
+          : status === 400
+            ? message
+            : undefined;
       return { ...COMMON_ERRORS[code], code, ...(detail ? { detail } : {}) };
     }
     // Any other client error keeps its status, with the standard reason as its title.

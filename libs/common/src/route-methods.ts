@@ -8,6 +8,14 @@ interface RouterLayer {
 }
 
 /**
+ * The request's full path, without its query string: a handler mounted under a prefix (Nest's
+ * 404) sees `path` without the prefix, and the query can hold secrets that must not be echoed.
+ */
+export function requestPath(request: Request): string {
+  return (request.originalUrl || request.url).split('?')[0];
+}
+
+/**
  * The methods the application serves at the request's path, read from Express's own route
  * table and matched with the router's own matcher, so the answer agrees with routing exactly.
  * Empty when no route has this path. HEAD comes with GET, as Express serves it.
@@ -17,8 +25,7 @@ export function allowedMethods(request: Request): string[] {
   const app = request.app as unknown as { router?: { stack?: RouterLayer[] } } | undefined;
   const router = app?.router;
   if (!router?.stack) return [];
-  // The full path: a handler mounted under a prefix (Nest's 404) sees `path` without it.
-  const path = (request.originalUrl || request.url).split('?')[0];
+  const path = requestPath(request);
   const methods = new Set<string>();
   for (const layer of router.stack) {
     if (!layer.route || !layer.match(path)) continue;
