@@ -63,10 +63,12 @@ describe('access and refresh tokens', () => {
       expect(response.body).toMatchObject({ id: user.userId, organization_id: organizationId });
     });
 
-    it('refuses a request without a token with AUTH_TOKEN_MISSING', async () => {
+    it('refuses a request without a token with AUTH_TOKEN_MISSING and a Bearer challenge', async () => {
       const response = await request(t.server).get(`${API}/auth/me`);
 
       expectProblem(response, 401, 'AUTH_TOKEN_MISSING');
+      // RFC 6750 section 3: how to authenticate, and no error, since no token was sent.
+      expect(response.headers['www-authenticate']).toBe('Bearer');
     });
 
     it('refuses a token sent in another scheme with AUTH_TOKEN_MISSING', async () => {
@@ -164,6 +166,7 @@ describe('access and refresh tokens', () => {
       const response = await me(token());
 
       expectProblem(response, 401, 'AUTH_INVALID_TOKEN');
+      expect(response.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
     });
 
     it('refuses a refresh token used as a bearer token with AUTH_INVALID_TOKEN', async () => {
@@ -211,7 +214,9 @@ describe('access and refresh tokens', () => {
 
       expectProblem(reused, 401, 'AUTH_REFRESH_TOKEN_REUSED');
       expectProblem(await refresh(second.refresh_token), 401, 'AUTH_INVALID_REFRESH_TOKEN');
-      expectProblem(await me(second.access_token), 401, 'AUTH_TOKEN_REVOKED');
+      const revoked = await me(second.access_token);
+      expectProblem(revoked, 401, 'AUTH_TOKEN_REVOKED');
+      expect(revoked.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
       expectProblem(await me(first.access_token), 401, 'AUTH_TOKEN_REVOKED');
       const [session] = await t.dataSource.query<Array<{ revoked_reason: string }>>(
         `SELECT s.revoked_reason FROM sessions s

@@ -79,8 +79,21 @@ export const AUTH_ERRORS = {
 
 export type AuthErrorCode = keyof typeof AUTH_ERRORS;
 
+/**
+ * RFC 6750 section 3's challenges of the refusals about the bearer token: none was sent, or
+ * the one sent is not (or no longer) good. Refusals of credentials in a body (a password, a
+ * refresh token) are not answers to a bearer token and carry none.
+ */
+const BEARER_CHALLENGES: Partial<Record<AuthErrorCode, string>> = {
+  AUTH_TOKEN_MISSING: 'Bearer',
+  AUTH_INVALID_TOKEN: 'Bearer error="invalid_token"',
+  AUTH_TOKEN_REVOKED: 'Bearer error="invalid_token"',
+  AUTH_ACCESS_REVOKED: 'Bearer error="invalid_token"',
+};
+
 export class AuthException extends DomainException {
   constructor(code: AuthErrorCode, detail?: string) {
     super(code, AUTH_ERRORS[code], detail);
+    this.challenge = BEARER_CHALLENGES[code];
   }
 }

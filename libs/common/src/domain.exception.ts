@@ -43,6 +43,12 @@ export class DomainException extends Error {
    * headers and `Retry-After`, replacing those the per-IP guard set for the route.
    */
   rateLimit?: RateLimitState;
+
+  /**
+   * On a 401 about the request's credentials, the challenge the filter answers in
+   * `WWW-Authenticate` (RFC 9110 section 11.6.1): how to authenticate, and what was wrong.
+   */
+  challenge?: string;
 }
 
 /** Errors of the platform itself rather than of one feature. */

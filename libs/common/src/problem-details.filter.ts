@@ -227,6 +227,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       ...(problem.errors ? { errors: problem.errors } : {}),
     };
     if (problem.allow) response.setHeader('Allow', problem.allow.join(', '));
+    if (exception instanceof DomainException && exception.challenge) {
+      response.setHeader('WWW-Authenticate', exception.challenge);
+    }
     const rateLimit = exception instanceof DomainException ? exception.rateLimit : undefined;
     if (rateLimit) {
       // The limit that refused this request is the one the client must wait for.
