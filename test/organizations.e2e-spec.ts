@@ -486,6 +486,19 @@ describe('organizations', () => {
         .expect(201);
     });
 
+    it("refuses to delete the caller's own current organization, which could lock them out", async () => {
+      const response = await as(platformAdmin)
+        .delete(`/organizations/${platformAdmin.organizationId}`)
+        .expect(409);
+      expect(response.body.code).toBe('ORGANIZATION_IS_CURRENT');
+      const [row] = await t.dataSource.query<{ deleted_at: Date | null }[]>(
+        'SELECT deleted_at FROM organizations WHERE id = $1',
+        [platformAdmin.organizationId],
+      );
+      expect(row.deleted_at).toBeNull();
+      await as(platformAdmin).get('/auth/me').expect(200);
+    });
+
     it('is for platform administrators only', async () => {
       const { organization, owner } = await organizationWithOwner();
       const response = await as(owner).delete(`/organizations/${organization.id}`).expect(403);

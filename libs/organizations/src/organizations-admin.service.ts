@@ -273,8 +273,11 @@ export class OrganizationsAdminService {
   /**
    * Soft-deletes the organization and ends all access to it: its sessions are revoked (no
    * refresh, no login, no switch into it) and its members' live access tokens fail at once.
+   * Not the caller's own current organization: a platform administrator whose only membership
+   * it was could never sign in again, and nothing in the API could bring the account back.
    */
   async remove(id: string, actor: AuditContext): Promise<void> {
+    if (id === actor.organizationId) throw new OrganizationsException('ORGANIZATION_IS_CURRENT');
     const revokedSessions = await this.dataSource.transaction(async (manager) => {
       const organization = await lockOrganization(manager, id);
       if (!organization) throw new OrganizationsException('ORGANIZATION_NOT_FOUND');

@@ -128,10 +128,12 @@ export class OrganizationsController {
   @ApiOperation({
     summary: 'Delete an organization (platform administrators)',
     description:
-      "Soft delete: its sessions are revoked and its members' access tokens stop working.",
+      "Soft delete: its sessions are revoked and its members' access tokens stop working. " +
+      'Not the organization of the caller’s own token (409 ORGANIZATION_IS_CURRENT): switch ' +
+      'to another organization first.',
   })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems(400, 401, 403, 404, 503)
+  @ApiProblems(400, 401, 403, 404, 409, 503)
   remove(@Param('id', ParseUUIDPipe) id: string, @Actor() actor: AuditContext): Promise<void> {
     return this.organizations.remove(id, actor);
   }

@@ -12,6 +12,10 @@ export const ORGANIZATION_ERRORS = {
     title: 'Changing registration or sign-in requirements needs organizations:manage_security',
   },
   ORGANIZATION_FULL: { status: 409, title: 'The organization has reached its user limit' },
+  ORGANIZATION_IS_CURRENT: {
+    status: 409,
+    title: 'You are signed in to this organization: switch to another one before deleting it',
+  },
   ORGANIZATION_SSO_LOCKOUT: {
     status: 409,
     title: 'Requiring SSO now would lock you out of the organization',
