@@ -1,6 +1,8 @@
+import Ajv from 'ajv';
 import request from 'supertest';
 import { AuditEvent, AuditService, hashAuditEvent, purgeAuditEvents } from '@app/audit';
 import { API, RegisteredUser, createOrganization, login, registerUser } from './support/factories';
+import { fetchOpenApiDocument } from './support/openapi';
 import { TestApp, startTestApp } from './support/test-app';
 
 interface EventBody {
@@ -504,6 +506,28 @@ describe('audit log', () => {
 
       const response = await get('verify', admin.token).expect(200);
       expect(response.body).toEqual({ valid: true, checked: total, first_invalid: null });
+    });
+
+    it('answers both outcomes in the form the OpenAPI document publishes', async () => {
+      const { organizationId, admin } = await chainWithEvents();
+      const intact = (await get('verify', admin.token).expect(200)).body as unknown;
+      await tamper(`UPDATE audit_events SET details = '{}' WHERE id = $1`, [
+        (await sequenceRow(organizationId, 2)).id,
+      ]);
+      const broken = (await get('verify', admin.token).expect(200)).body as unknown;
+      // OpenAPI 3.0's `nullable` as Ajv reads it: it adds null only beside a `type`.
+      const { components } = JSON.parse(await fetchOpenApiDocument(t)) as { components: object };
+      const ajv = new Ajv({ strict: false, validateFormats: false });
+      ajv.addSchema({ $id: 'openapi', components });
+      const valid = ajv.compile({ $ref: 'openapi#/components/schemas/AuditVerificationDto' });
+
+      for (const body of [intact, broken]) {
+        expect({ body, valid: valid(body), errors: valid.errors }).toEqual({
+          body,
+          valid: true,
+          errors: null,
+        });
+      }
     });
 
     it('names the event whose row was changed in the database', async () => {

@@ -1,5 +1,7 @@
 export * from './api-problems.decorator';
 export * from './domain.exception';
+export * from './integer-query-param';
+export * from './openapi-nullable';
 export * from './pagination';
 export * from './problem-details';
 export * from './problem-details.filter';

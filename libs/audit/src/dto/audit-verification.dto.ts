@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty } from '@nestjs/swagger';
+import { nullableModel } from '@app/common';
 
 /** Where the chain first fails to verify, and what to look for. */
 export class AuditChainBreakDto {
@@ -23,6 +24,7 @@ export class AuditChainBreakDto {
 }
 
 /** The result of walking an organization's audit chain from its anchor to its head. */
+@ApiExtraModels(AuditChainBreakDto)
 export class AuditVerificationDto {
   @ApiProperty()
   valid!: boolean;
@@ -30,6 +32,9 @@ export class AuditVerificationDto {
   @ApiProperty({ example: 1200, description: 'Events checked' })
   checked!: number;
 
-  @ApiProperty({ type: AuditChainBreakDto, nullable: true })
+  @ApiProperty({
+    ...nullableModel(AuditChainBreakDto),
+    description: 'Null when the chain is valid',
+  })
   first_invalid!: AuditChainBreakDto | null;
 }

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { nullableModel } from '@app/common';
 import { SSO_PROTOCOLS, SsoProtocolName } from '../sso-connection.entity';
 import { ProfileMappingDto } from './sso-connection-input.dto';
 
@@ -36,6 +37,7 @@ export class DomainVerificationDto {
   txt_record_value!: string;
 }
 
+@ApiExtraModels(CertificateSummaryDto)
 export class SamlSettingsDto {
   @ApiProperty()
   idp_entity_id!: string;
@@ -70,8 +72,7 @@ export class SamlSettingsDto {
   sp_signing!: 'connection' | 'mounted' | 'none';
 
   @ApiProperty({
-    type: CertificateSummaryDto,
-    nullable: true,
+    ...nullableModel(CertificateSummaryDto),
     description: 'The certificate published in the SP metadata',
   })
   sp_certificate!: CertificateSummaryDto | null;
