@@ -116,4 +116,71 @@ describe('input the database cannot store', () => {
     const body = expectProblem(response, 400, 'VALIDATION_FAILED');
     expect(body.detail).toMatch(/uuid/i);
   });
+
+  describe('characters that make text people read lie when shown', () => {
+    const REFUSED = 'must not contain control or invisible formatting characters';
+    let owner: { token: string };
+
+    beforeAll(async () => {
+      const organization = await createOrganization(t.dataSource);
+      owner = await createMember(t.server, t.dataSource, organization.id, ['owner']);
+    });
+
+    const send = (method: 'post' | 'patch', path: string, body: object) =>
+      request(t.server)[method](`${API}/${path}`).set('Authorization', bearer(owner)).send(body);
+
+    it.each([
+      ['an ANSI escape', '\u0007\u001b[31mred'],
+      ['a right-to-left override and a zero width space', '\u202e\u200bteam \u{1f389}'],
+    ])('refuses a team name with %s, naming the field, and stores nothing', async (_kind, name) => {
+      const body = expectProblem(await send('post', 'teams', { name }), 400, 'VALIDATION_FAILED');
+
+      expect(body.errors).toEqual([{ field: 'name', message: `name ${REFUSED}` }]);
+      const rows = await t.dataSource.query('SELECT 1 FROM teams WHERE name = $1', [name]);
+      expect(rows).toHaveLength(0);
+    });
+
+    it('accepts a team name with an emoji ZWJ sequence and a multi-line description', async () => {
+      const name = `Devs \u{1f469}\u200d\u{1f4bb} ${uniqueSuffix()}`;
+      const description = 'On call:\n\tweekdays';
+
+      const response = await send('post', 'teams', { name, description }).expect(201);
+
+      expect(response.body).toMatchObject({ name, description });
+    });
+
+    it.each([
+      { route: 'POST teams', rest: { name: 'Team' }, field: 'description', value: 'a\r\u001b[2Kb' },
+      {
+        route: 'POST roles',
+        rest: { key: 'ops', permissions: [] },
+        field: 'name',
+        value: 'O\u2066ps',
+      },
+      {
+        route: 'POST roles',
+        rest: { key: 'ops', name: 'Ops', permissions: [] },
+        field: 'description',
+        value: 'Runs\ufeffthings\u0085',
+      },
+      { route: 'PATCH organizations/current', rest: {}, field: 'name', value: 'Acme\u202dCorp' },
+      {
+        route: 'PATCH organizations/current',
+        rest: {},
+        field: 'contact_name',
+        value: 'Ada\u2060L',
+      },
+    ])('refuses such characters in $field on $route', async ({ route, rest, field, value }) => {
+      const [method, path] = route.split(' ');
+      const response = await send(method === 'POST' ? 'post' : 'patch', path, {
+        ...rest,
+        [field]: value,
+      });
+
+      const body = expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(body.errors).toHaveLength(1);
+      expect(body.errors?.[0]).toMatchObject({ field, message: expect.stringContaining(field) });
+      expect(body.errors?.[0].message).toMatch(/invisible formatting characters$/);
+    });
+  });
 });

@@ -1,19 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsEmail,
-  IsNotEmpty,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-  ValidateIf,
-} from 'class-validator';
-import { IsPresentOrAbsent } from '@app/common';
+import { IsEmail, IsNotEmpty, IsString, IsUUID, MaxLength, ValidateIf } from 'class-validator';
+import { IsDisplayText, IsPresentOrAbsent } from '@app/common';
 import { Trim } from './trim';
-
-/** Names are shown to people; control characters have no place there (PostgreSQL refuses NUL). */
-const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
-const NO_CONTROL_CHARACTERS_MESSAGE = '$property must not contain control characters';
 
 export class RegisterDto {
   @ApiProperty({ example: 'test@example.com', maxLength: 254 })
@@ -38,7 +26,7 @@ export class RegisterDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
-  @Matches(NO_CONTROL_CHARACTERS, { message: NO_CONTROL_CHARACTERS_MESSAGE })
+  @IsDisplayText()
   first_name!: string;
 
   @ApiProperty({ example: 'User', maxLength: 100 })
@@ -46,7 +34,7 @@ export class RegisterDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
-  @Matches(NO_CONTROL_CHARACTERS, { message: NO_CONTROL_CHARACTERS_MESSAGE })
+  @IsDisplayText()
   last_name!: string;
 
   @ApiPropertyOptional({

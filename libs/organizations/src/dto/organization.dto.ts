@@ -19,7 +19,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
-import { IsPresentOrAbsent, PageInfoDto, PaginationQueryDto } from '@app/common';
+import { IsDisplayText, IsPresentOrAbsent, PageInfoDto, PaginationQueryDto } from '@app/common';
 import {
   ORGANIZATION_PLANS,
   OrganizationPlan,
@@ -46,7 +46,7 @@ function field(kind: keyof typeof FIELD_RULES, required: boolean): PropertyDecor
 }
 
 const FIELD_RULES = {
-  name: () => [Transform(trim), IsString(), IsNotEmpty(), MaxLength(200)],
+  name: () => [Transform(trim), IsString(), IsNotEmpty(), MaxLength(200), IsDisplayText()],
   slug: () => [
     IsString(),
     MaxLength(100),
@@ -54,7 +54,7 @@ const FIELD_RULES = {
   ],
   plan: () => [IsIn(ORGANIZATION_PLANS)],
   quota: () => [IsOptional(), IsInt(), Min(0), Max(MAX_QUOTA)],
-  contactName: () => [Transform(trim), IsOptional(), IsString(), MaxLength(200)],
+  contactName: () => [Transform(trim), IsOptional(), IsString(), MaxLength(200), IsDisplayText()],
   contactEmail: () => [
     Transform(trim),
     IsOptional(),

@@ -9,7 +9,7 @@ import {
   Matches,
   MaxLength,
 } from 'class-validator';
-import { IsPresentOrAbsent, PageInfoDto } from '@app/common';
+import { IsDisplayText, IsPresentOrAbsent, PageInfoDto } from '@app/common';
 import { ROLE_KEY_PATTERN } from './member.dto';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -30,6 +30,7 @@ export class CreateRoleDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @IsDisplayText()
   name!: string;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500 })
@@ -37,6 +38,7 @@ export class CreateRoleDto {
   @IsOptional()
   @IsString()
   @MaxLength(500)
+  @IsDisplayText({ multiline: true })
   description?: string | null;
 
   @ApiProperty({ type: [String], example: ['audit:read', 'members:read'] })
@@ -54,6 +56,7 @@ export class UpdateRoleDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @IsDisplayText()
   name?: string;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500 })
@@ -61,6 +64,7 @@ export class UpdateRoleDto {
   @IsOptional()
   @IsString()
   @MaxLength(500)
+  @IsDisplayText({ multiline: true })
   description?: string | null;
 
   @ApiPropertyOptional({ type: [String], example: ['audit:read'] })

@@ -17,7 +17,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { IsPresentOrAbsent } from '@app/common';
+import { IsDisplayText, IsPresentOrAbsent } from '@app/common';
 import { SSO_PROTOCOLS, SsoProtocolName } from '../sso-connection.entity';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -37,8 +37,6 @@ const asciiDomains = ({ value }: { value: unknown }) =>
 const ATTRIBUTE_NAME = /^[^\s<>"']{1,255}$/;
 /** An absolute URI: a scheme, a colon, then no white space. */
 const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
-/** A display name: no control or invisible formatting characters. */
-const DISPLAY_NAME = /^[^\p{Cc}\p{Cf}]+$/u;
 
 /** Which SAML attribute or OIDC claim holds each profile field; unset fields use defaults. */
 export class ProfileMappingDto {
@@ -214,7 +212,7 @@ export class CreateSsoConnectionDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
-  @Matches(DISPLAY_NAME, { message: 'name must not contain control or invisible characters' })
+  @IsDisplayText()
   name!: string;
 
   @ApiProperty({ enum: SSO_PROTOCOLS })
@@ -266,7 +264,7 @@ export class UpdateSsoConnectionDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
-  @Matches(DISPLAY_NAME, { message: 'name must not contain control or invisible characters' })
+  @IsDisplayText()
   name?: string;
 
   @ApiPropertyOptional({ type: [String] })

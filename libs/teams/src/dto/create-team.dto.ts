@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { IsPresentOrAbsent } from '@app/common';
+import { IsDisplayText, IsPresentOrAbsent } from '@app/common';
 
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -14,6 +14,7 @@ export class CreateTeamDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @IsDisplayText()
   name!: string;
 
   @ApiPropertyOptional({
@@ -33,5 +34,6 @@ export class CreateTeamDto {
   @Transform(trim)
   @IsString()
   @MaxLength(500)
+  @IsDisplayText({ multiline: true })
   description?: string;
 }

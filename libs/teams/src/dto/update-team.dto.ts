@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { IsPresentOrAbsent } from '@app/common';
+import { IsDisplayText, IsPresentOrAbsent } from '@app/common';
 import { SLUG_PATTERN, trim } from './create-team.dto';
 
 export class UpdateTeamDto {
@@ -11,6 +11,7 @@ export class UpdateTeamDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(100)
+  @IsDisplayText()
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 100 })
@@ -25,5 +26,6 @@ export class UpdateTeamDto {
   @Transform(trim)
   @IsString()
   @MaxLength(500)
+  @IsDisplayText({ multiline: true })
   description?: string | null;
 }
