@@ -147,8 +147,8 @@ describe('MFA', () => {
           .post(`${API}/auth/mfa/totp/confirm`)
           .set(auth(user.token))
           .send({ code: await wrongCode(started.body.secret) }),
-        401,
-        'MFA_INVALID_CODE',
+        403,
+        'MFA_CODE_REJECTED',
       );
       const confirmed = await request(t.server)
         .post(`${API}/auth/mfa/totp/confirm`)
@@ -396,16 +396,16 @@ describe('MFA', () => {
           .post(`${API}/auth/mfa/disable`)
           .set(auth(user.token))
           .send({ code: await wrongCode(user.secret) }),
-        401,
-        'MFA_INVALID_CODE',
+        403,
+        'MFA_CODE_REJECTED',
       );
       expectProblem(
         await request(t.server)
           .post(`${API}/auth/mfa/disable`)
           .set(auth(user.token))
           .send({ code: 'aaaa-bbbb-cccc-dddd' }),
-        401,
-        'MFA_INVALID_CODE',
+        403,
+        'MFA_CODE_REJECTED',
       );
       expect((await passwordLogin(user)).body.mfa_required).toBe(true);
 
@@ -433,8 +433,8 @@ describe('MFA', () => {
           .post(`${API}/auth/mfa/recovery-codes`)
           .set(auth(user.token))
           .send({ code: await wrongCode(user.secret) }),
-        401,
-        'MFA_INVALID_CODE',
+        403,
+        'MFA_CODE_REJECTED',
       );
       const response = await request(t.server)
         .post(`${API}/auth/mfa/recovery-codes`)

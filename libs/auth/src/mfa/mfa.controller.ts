@@ -71,7 +71,7 @@ export class MfaController {
     description: ENROLLMENT_TOKEN_NOTE,
   })
   @ApiOkResponse({ type: RecoveryCodesDto })
-  @ApiProblems(400, 401, 409, 413, 503)
+  @ApiProblems(400, 401, 403, 409, 413, 503)
   confirm(
     @Body() body: MfaCodeDto,
     @CurrentMfaSubject() subject: MfaSubject,
@@ -86,7 +86,7 @@ export class MfaController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Turn MFA off; needs a current code or a recovery code' })
   @ApiNoContentResponse({ description: 'MFA is off; recovery codes are deleted' })
-  @ApiProblems(400, 401, 409, 413, 503)
+  @ApiProblems(400, 401, 403, 409, 413, 503)
   disable(
     @Body() body: MfaCodeDto,
     @CurrentMfaSubject() subject: MfaSubject,
@@ -103,7 +103,7 @@ export class MfaController {
     summary: 'Replace all recovery codes; needs a current code or a recovery code',
   })
   @ApiOkResponse({ type: RecoveryCodesDto })
-  @ApiProblems(400, 401, 409, 413, 503)
+  @ApiProblems(400, 401, 403, 409, 413, 503)
   regenerateRecoveryCodes(
     @Body() body: MfaCodeDto,
     @CurrentMfaSubject() subject: MfaSubject,

@@ -1,7 +1,14 @@
 import { DomainException } from '@app/common';
 
 export const MFA_ERRORS = {
+  /** At login (`auth/mfa/verify`): the second factor failed, as a wrong password does (401). */
   MFA_INVALID_CODE: { status: 401, title: 'The code is not valid' },
+  /**
+   * Signed in (confirming enrolment, turning MFA off, new recovery codes): the caller's token
+   * is good and only the code is wrong, so 403, like a wrong current password; a 401 would
+   * tell clients to sign the user out.
+   */
+  MFA_CODE_REJECTED: { status: 403, title: 'The code is not valid' },
   MFA_INVALID_CHALLENGE: {
     status: 401,
     title: 'The MFA token is invalid, expired or used up; sign in again',

@@ -146,7 +146,7 @@ export class MfaService {
         throw new MfaException('MFA_ENROLLMENT_NOT_STARTED');
       }
       if (!(await this.checkTotp(subject.userId, factor.pendingSecretEncrypted, code))) {
-        throw new MfaException('MFA_INVALID_CODE');
+        throw new MfaException('MFA_CODE_REJECTED');
       }
 
       await manager.getRepository(TotpFactor).update(
@@ -281,7 +281,7 @@ export class MfaService {
         code,
         actor,
       );
-      if (!method) throw new MfaException('MFA_INVALID_CODE');
+      if (!method) throw new MfaException('MFA_CODE_REJECTED');
 
       return change(manager);
     });
