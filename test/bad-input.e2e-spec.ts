@@ -60,6 +60,11 @@ const MALFORMED_JSON = [
   "{'email':'a@example.com'}",
   '{"email":"a@example.com",}',
   'null',
+  '"hi"',
+  '42',
+  '[]',
+  '[1,2]',
+  '[{"email":"a@example.com"}]',
 ];
 
 /**
@@ -162,6 +167,21 @@ describe('bad input', () => {
         expectProblem(response, 400, 'MALFORMED_JSON');
       },
     );
+
+    it('answers an array body on any endpoint as it answers any other body but an object', async () => {
+      const send = (text: string) =>
+        request(t.server)
+          .post(`${API}/teams`)
+          .set('Authorization', `Bearer ${tokens.access_token}`)
+          .set('Content-Type', 'application/json')
+          .send(text);
+
+      const [array, string] = await Promise.all([send('[1,2]'), send('"hi"')]);
+
+      const problem = expectProblem(array, 400, 'MALFORMED_JSON');
+      expect(problem).not.toHaveProperty('errors');
+      expect(problem.detail).toBe(expectProblem(string, 400, 'MALFORMED_JSON').detail);
+    });
 
     it.each(['register', 'login', 'refresh', 'logout'])(
       'refuses a body over the size limit on %s with 413',

@@ -4,8 +4,13 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { isUtf8 } from 'node:buffer';
 import type { ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
-import { INVALID_UTF8_BODY, ProblemDetailsDto, RATE_LIMIT_HEADERS } from '@app/common';
+import type { NextFunction, Request, RequestHandler } from 'express';
+import {
+  CommonException,
+  INVALID_UTF8_BODY,
+  ProblemDetailsDto,
+  RATE_LIMIT_HEADERS,
+} from '@app/common';
 import { AppConfig } from '@app/config';
 import { ShutdownState } from '@app/health';
 import {
@@ -85,6 +90,16 @@ function refuseInvalidUtf8(_request: unknown, _response: unknown, body: Buffer):
 }
 
 /**
+ * The JSON parser's strict mode refuses a body that is a bare string, number or null but lets an
+ * array through, which would reach a DTO as fields "0", "1"...: no endpoint takes one, so it is
+ * refused the same way (400 MALFORMED_JSON).
+ */
+function refuseJsonArray(request: Request, _response: unknown, next: NextFunction): void {
+  if (Array.isArray(request.body)) return next(new CommonException('MALFORMED_JSON'));
+  next();
+}
+
+/**
  * Once shutdown has begun every response closes its connection, so a kept-alive client
  * opens a new one, which the load balancer sends to another instance.
  */
@@ -145,6 +160,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   // this app does not use) but Nest hands the options to body-parser as they are.
   const jsonOptions = { limit: config.http.bodyLimit, verify: refuseInvalidUtf8 };
   app.useBodyParser('json', jsonOptions);
+  app.use(refuseJsonArray);
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
   // A plain Express route, not a controller: outside the API prefix, the guards and the
   // OpenAPI document. With METRICS_PORT set it lives on that listener only (404 here).
