@@ -80,6 +80,51 @@ describe('OpenAPI document', () => {
     }
   });
 
+  it('types every numeric query parameter as an integer with the bounds the server enforces', async () => {
+    const document = JSON.parse(await fetchOpenApiDocument(t)) as Document;
+    const numeric = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item).flatMap(([method, operation]) =>
+        (operation.parameters ?? [])
+          .filter((parameter) => parameter.in === 'query')
+          .map((parameter) => ({
+            name: `${method.toUpperCase()} ${path} ?${parameter.name}`,
+            schema: parameter.schema as { type?: string; minimum?: number; maximum?: number },
+          }))
+          .filter(({ schema }) => schema.type === 'number' || schema.type === 'integer'),
+      ),
+    );
+    const bounds = Object.fromEntries(
+      numeric.map(({ name, schema }) => [
+        name,
+        { type: schema.type, minimum: schema.minimum, maximum: schema.maximum },
+      ]),
+    );
+
+    expect(bounds).toMatchObject({
+      'GET /api/v1/enterprise/members ?limit': { type: 'integer', minimum: 1, maximum: 100 },
+      'GET /api/v1/enterprise/members ?offset': { type: 'integer', minimum: 0, maximum: 1_000_000 },
+      'GET /api/v1/enterprise/teams ?offset': { type: 'integer', minimum: 0, maximum: 1_000_000 },
+    });
+    for (const { name, schema } of numeric) {
+      expect({ [name]: schema }).toEqual({
+        [name]: expect.objectContaining({
+          type: 'integer',
+          minimum: expect.any(Number),
+          maximum: expect.any(Number),
+        }),
+      });
+    }
+  });
+
+  it('states the length limit of the teams search', async () => {
+    const document = JSON.parse(await fetchOpenApiDocument(t)) as Document;
+    const search = document.paths['/api/v1/enterprise/teams'].get.parameters?.find(
+      (parameter) => parameter.name === 'search',
+    );
+
+    expect(search?.schema).toMatchObject({ type: 'string', maxLength: 100 });
+  });
+
   it('gives optional query filters no example, which "Try it out" would send', async () => {
     const document = JSON.parse(await fetchOpenApiDocument(t)) as Document;
     const prefilled = Object.entries(document.paths).flatMap(([path, item]) =>

@@ -1,23 +1,12 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IntegerQueryParam } from './integer-query-param';
 
 /** `?limit=&offset=` of every offset-paginated listing. */
 export class PaginationQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @IntegerQueryParam({ minimum: 1, maximum: 100, default: 50 })
   limit: number = 50;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(1_000_000)
+  @IntegerQueryParam({ minimum: 0, maximum: 1_000_000, default: 0 })
   offset: number = 0;
 }
 

@@ -3,7 +3,10 @@ import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '@app/common';
 
 export class ListTeamsQueryDto extends PaginationQueryDto {
-  @ApiPropertyOptional({ description: 'Matches part of the name or slug, case-insensitively' })
+  @ApiPropertyOptional({
+    maxLength: 100,
+    description: 'Matches part of the name or slug, case-insensitively',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(100)
