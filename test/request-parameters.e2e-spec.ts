@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { API, bearer, createMember } from './support/admin';
 import { createOrganization, expectProblem } from './support/factories';
 import { TestApp, startTestApp } from './support/test-app';
 
-/** Query parameters: what they may be sent as, and how a bad one is answered. */
+/** Query and path parameters: what they may be sent as, and how a bad one is answered. */
 describe('request parameters', () => {
   let t: TestApp;
   let owner: { token: string };
@@ -83,6 +84,49 @@ describe('request parameters', () => {
       const response = await get('members').expect(200);
 
       expect(response.body.page).toMatchObject({ limit: 50, offset: 0 });
+    });
+  });
+
+  describe('UUID path parameters', () => {
+    it.each([
+      { method: 'get', path: 'members/not-a-uuid', fields: ['user_id'] },
+      { method: 'get', path: 'members/%00', fields: ['user_id'] },
+      { method: 'post', path: 'members/not-a-uuid/roles/admin', fields: ['user_id'] },
+      { method: 'get', path: 'teams/not-a-uuid', fields: ['id'] },
+      { method: 'delete', path: 'roles/12345', fields: ['id'] },
+      { method: 'get', path: 'invitations/g', fields: ['id'] },
+      { method: 'get', path: 'sso/connections/0f8fad5bd9cb469fa16570867728950e', fields: ['id'] },
+      { method: 'delete', path: 'auth/sessions/not-a-uuid', fields: ['id'] },
+      { method: 'delete', path: `teams/${randomUUID()}/members/x`, fields: ['user_id'] },
+      { method: 'delete', path: 'teams/x/members/y', fields: ['id', 'user_id'] },
+    ] as const)('refuses $method $path naming $fields', async ({ method, path, fields }) => {
+      const response = await request(t.server)
+        [method](`${API}/${path}`)
+        .set('Authorization', bearer(owner));
+
+      const problem = expectProblem(response, 400, 'VALIDATION_FAILED');
+      const messages = fields.map((field) => `${field} must be a UUID`);
+      expect(problem.errors).toEqual(fields.map((field, at) => ({ field, message: messages[at] })));
+      expect(problem.detail).toBe(messages.join('; '));
+    });
+
+    it('names a path parameter that is not a UUID and holds a NUL', async () => {
+      const response = await request(t.server)
+        .post(`${API}/members/${randomUUID()}/roles/a%00b`)
+        .set('Authorization', bearer(owner));
+
+      const problem = expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(problem.errors?.map((error) => error.field)).toEqual(['role']);
+    });
+
+    it('answers a request without a token 401 first, as before the pipes', async () => {
+      const response = await request(t.server).get(`${API}/members/not-a-uuid`);
+
+      expect(response.status).toBe(401);
+    });
+
+    it('lets a well-formed UUID through to the route', async () => {
+      expect((await get(`teams/${randomUUID()}`)).status).toBe(404);
     });
   });
 });

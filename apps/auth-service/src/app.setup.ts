@@ -10,6 +10,7 @@ import {
   INVALID_UTF8_BODY,
   ProblemDetailsDto,
   RATE_LIMIT_HEADERS,
+  UuidParamsGuard,
 } from '@app/common';
 import { AppConfig } from '@app/config';
 import { ShutdownState } from '@app/health';
@@ -162,6 +163,9 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): vo
   app.useBodyParser('json', jsonOptions);
   app.use(refuseJsonArray);
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
+  // After the modules' guards (authentication, authorization, rate limits), which are in place
+  // once the application is created: a bad path parameter is answered where its pipe would be.
+  app.useGlobalGuards(new UuidParamsGuard());
   // A plain Express route, not a controller: outside the API prefix, the guards and the
   // OpenAPI document. With METRICS_PORT set it lives on that listener only (404 here).
   if (config.observability.metricsPort === undefined) {

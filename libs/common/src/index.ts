@@ -18,3 +18,4 @@ export * from './rate-limit/rate-limit.guard';
 export * from './rate-limit/rate-limit.module';
 export * from './rate-limit/rate-limiter';
 export * from './route-methods';
+export * from './uuid-params.guard';

@@ -79,14 +79,16 @@ function stringProblem(value: string): string | undefined {
 /**
  * Walks the value without recursion (so the check itself cannot overflow) and names the first
  * thing no field may hold: nesting past the limit, a string `stringProblem` refuses, or a key
- * of `PROTOTYPE_KEYS` (refused like any unknown field).
+ * of `PROTOTYPE_KEYS` (refused like any unknown field). `name` is the root's own, when it has
+ * one (`@Param('id')`): a path parameter is a string with no field inside to name.
  */
 function structuralProblem(
   root: unknown,
   limit: number,
+  name = '',
 ): { detail: string; field?: string } | undefined {
   const pending: Array<{ value: unknown; depth: number; path: string }> = [
-    { value: root, depth: 0, path: '' },
+    { value: root, depth: 0, path: name },
   ];
   while (pending.length > 0) {
     const { value, depth, path } = pending.pop()!;
@@ -112,7 +114,7 @@ class InputValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const isInput =
       metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param';
-    const problem = isInput ? structuralProblem(value, MAX_INPUT_DEPTH) : undefined;
+    const problem = isInput ? structuralProblem(value, MAX_INPUT_DEPTH, metadata.data) : undefined;
     if (problem) {
       const errors = problem.field
         ? [{ field: problem.field, message: problem.detail }]
