@@ -116,13 +116,17 @@ describe('OpenAPI document', () => {
     }
   });
 
-  it('states the length limit of the teams search', async () => {
+  it.each([
+    ['teams', 100],
+    ['members', 200],
+    ['organizations', 200],
+  ])('states the length limit of the %s search', async (listing, maxLength) => {
     const document = JSON.parse(await fetchOpenApiDocument(t)) as Document;
-    const search = document.paths['/api/v1/enterprise/teams'].get.parameters?.find(
+    const search = document.paths[`/api/v1/enterprise/${listing}`].get.parameters?.find(
       (parameter) => parameter.name === 'search',
     );
 
-    expect(search?.schema).toMatchObject({ type: 'string', maxLength: 100 });
+    expect(search?.schema).toMatchObject({ type: 'string', maxLength });
   });
 
   it('gives optional query filters no example, which "Try it out" would send', async () => {

@@ -56,6 +56,19 @@ describe('request parameters', () => {
       expect(problem.errors?.map((error) => error.field)).toEqual([name]);
     });
 
+    it.each(['0x10', '1e2', '', ' 10'])(
+      'refuses audit/events?limit=%s naming limit',
+      async (value) => {
+        const problem = expectProblem(
+          await get(`audit/events?limit=${encodeURIComponent(value)}`),
+          400,
+          'VALIDATION_FAILED',
+        );
+
+        expect(problem.errors?.map((error) => error.field)).toEqual(['limit']);
+      },
+    );
+
     it.each(['members', 'teams', 'roles', 'invitations'])(
       'takes plain decimal digits on %s, leading zeros included',
       async (listing) => {

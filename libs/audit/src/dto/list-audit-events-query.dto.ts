@@ -1,16 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IntegerQueryParam } from '@app/common';
 import { AUDIT_OUTCOMES, AuditOutcome } from '../audit-event.entity';
 import { AuditTimeRangeQueryDto } from './audit-time-range-query.dto';
 
@@ -50,12 +40,7 @@ export class ListAuditEventsQueryDto extends AuditTimeRangeQueryDto {
   @IsIn(AUDIT_OUTCOMES)
   outcome?: AuditOutcome;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @IntegerQueryParam({ minimum: 1, maximum: 200, default: 50 })
   limit: number = 50;
 
   @ApiPropertyOptional({ maxLength: 200, description: '`next_cursor` of the previous page' })

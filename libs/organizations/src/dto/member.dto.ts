@@ -16,7 +16,10 @@ import { MEMBERSHIP_STATUSES, MembershipStatus } from '../membership.entity';
 export const ROLE_KEY_PATTERN = /^[a-z][a-z0-9_-]{0,49}$/;
 
 export class ListMembersQueryDto extends PaginationQueryDto {
-  @ApiPropertyOptional({ description: 'Matches part of the first name, last name or email' })
+  @ApiPropertyOptional({
+    maxLength: 200,
+    description: 'Matches part of the first name, last name or email',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)

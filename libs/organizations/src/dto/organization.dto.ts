@@ -256,7 +256,10 @@ export class OwnerInvitationDto {
 }
 
 export class ListOrganizationsQueryDto extends PaginationQueryDto {
-  @ApiPropertyOptional({ description: 'Matches part of the name or slug, case-insensitively' })
+  @ApiPropertyOptional({
+    maxLength: 200,
+    description: 'Matches part of the name or slug, case-insensitively',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
