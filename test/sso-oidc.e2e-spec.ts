@@ -32,6 +32,14 @@ describe('OIDC single sign-on', () => {
   let connectionId: string;
   const domain = uniqueDomain('oidc');
   const alice = { sub: `alice-${uniqueSuffix()}`, email: `alice@${domain}` };
+  /** A directory entry with a terminal bell, a bidi override and a name past the column. */
+  const zoe = {
+    sub: `zoe-${uniqueSuffix()}`,
+    email: `zoe@${domain}`,
+    email_verified: true,
+    given_name: `\u0007Zoë ${'x'.repeat(150)}`,
+    family_name: '\u202eNg\u200b',
+  };
 
   beforeAll(async () => {
     t = await startTestApp({ PUBLIC_URL });
@@ -56,6 +64,7 @@ describe('OIDC single sign-on', () => {
       accounts: [
         { ...alice, email_verified: true, given_name: 'Alice', family_name: 'Ng' },
         { sub: 'mallory', email: 'mallory@elsewhere.example', email_verified: true },
+        zoe,
       ],
     });
     await request(t.server)
@@ -109,6 +118,24 @@ describe('OIDC single sign-on', () => {
       [me.body.id],
     );
     expect(session.auth_method).toBe('sso');
+  });
+
+  it('stores names from the provider as a form would take them: cleaned and cut to fit', async () => {
+    const callback = await throughProvider(zoe.sub);
+    const back = await request(t.server).get(pathOf(callback.href)).expect(303);
+    const tokens = await request(t.server)
+      .post(`${API}/auth/sso/exchange`)
+      .send({ code: new URL(back.headers.location).searchParams.get('code') })
+      .expect(200);
+
+    const me = await request(t.server)
+      .get(`${API}/auth/me`)
+      .set({ Authorization: `Bearer ${tokens.body.access_token}` })
+      .expect(200);
+    expect(me.body).toMatchObject({
+      first_name: `Zoë ${'x'.repeat(96)}`,
+      last_name: 'Ng',
+    });
   });
 
   it('refuses a code exchanged twice', async () => {

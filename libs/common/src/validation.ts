@@ -169,6 +169,17 @@ const REFUSED_IN_SINGLE_LINE = /[\p{Cc}\u200b\u202a-\u202e\u2060\u2066-\u2069\uf
 /** The same less tab and line feed: `[^\P{Cc}\t\n]` is any other control character. */
 const REFUSED_IN_MULTI_LINE = /[^\P{Cc}\t\n]|[\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
 
+const REFUSED_IN_SINGLE_LINE_ALL = new RegExp(REFUSED_IN_SINGLE_LINE.source, 'gu');
+
+/**
+ * `value` without the characters a single-line display text may not hold: for text people
+ * read that arrives from elsewhere than a request body (an identity provider's names), where
+ * refusing it would refuse the sign-in over a directory entry.
+ */
+export function toDisplayText(value: string): string {
+  return value.replace(REFUSED_IN_SINGLE_LINE_ALL, '');
+}
+
 /** Whether `value` may be shown to people as it is; `multiline` also allows tab and line feed. */
 export function isDisplayText(value: string, { multiline = false } = {}): boolean {
   return !(multiline ? REFUSED_IN_MULTI_LINE : REFUSED_IN_SINGLE_LINE).test(value);

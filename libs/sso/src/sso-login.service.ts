@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditContext, AuditService } from '@app/audit';
 import { KEY_VALUE_STORE, KeyValueStore } from '@app/cache';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { toDisplayText } from '@app/common';
 import { Metrics } from '@app/observability';
 import { Membership, Organization, Role, isBuiltInRole } from '@app/organizations';
 import { User, UsersService, normalizeEmail } from '@app/users';
@@ -215,8 +216,12 @@ export class SsoLoginService {
     let grant: ExchangeGrant;
     try {
       await this.checkReturnUrl(connection.organizationId, carry.returnUrl);
+      const names = {
+        firstName: storableName(profile.firstName),
+        lastName: storableName(profile.lastName),
+      };
       grant = await this.dataSource.transaction((manager) =>
-        this.provision(manager, connection, profile, actor),
+        this.provision(manager, connection, { ...profile, ...names }, actor),
       );
     } catch (error) {
       const reason =
@@ -398,10 +403,10 @@ export class SsoLoginService {
   ): Promise<void> {
     const changes: Partial<Pick<User, 'firstName' | 'lastName'>> = {};
     if (profile.firstName && profile.firstName !== user.firstName) {
-      changes.firstName = profile.firstName.slice(0, 100);
+      changes.firstName = profile.firstName;
     }
     if (profile.lastName && profile.lastName !== user.lastName) {
-      changes.lastName = profile.lastName.slice(0, 100);
+      changes.lastName = profile.lastName;
     }
     if (Object.keys(changes).length > 0) {
       await manager.getRepository(User).update({ id: user.id }, changes);
@@ -475,4 +480,19 @@ export class SsoLoginService {
       }),
     );
   }
+}
+
+/** The most characters a user's first or last name column holds. */
+const NAME_LENGTH = 100;
+
+/**
+ * A name as the identity provider sent it, made storable as a request's name would be: without
+ * the characters IsDisplayText refuses, trimmed and cut to the column (whole code points);
+ * null when nothing is left.
+ */
+function storableName(name: string | null): string | null {
+  if (name === null) return null;
+  const kept = [...toDisplayText(name).trim()].slice(0, NAME_LENGTH).join('').trim();
+
+  return kept || null;
 }
