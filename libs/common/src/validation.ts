@@ -165,10 +165,10 @@ export const IsPresentOrAbsent = (): PropertyDecorator =>
  * sequences (woman, ZWJ, laptop: a woman technologist) need them, and so are the LRM and RLM
  * marks (U+200E, U+200F) of right-to-left text.
  */
-const REFUSED_IN_SINGLE_LINE = /[\p{Cc}\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
+const INVISIBLE_FORMATTING = '\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff';
+const REFUSED_IN_SINGLE_LINE = new RegExp(`[\\p{Cc}${INVISIBLE_FORMATTING}]`, 'u');
 /** The same less tab and line feed: `[^\P{Cc}\t\n]` is any other control character. */
-const REFUSED_IN_MULTI_LINE = /[^\P{Cc}\t\n]|[\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u;
-
+const REFUSED_IN_MULTI_LINE = new RegExp(`[^\\P{Cc}\\t\\n]|[${INVISIBLE_FORMATTING}]`, 'u');
 const REFUSED_IN_SINGLE_LINE_ALL = new RegExp(REFUSED_IN_SINGLE_LINE.source, 'gu');
 
 /**
