@@ -12,6 +12,7 @@ import {
   CLIENT_RETURN_URL,
   allowReturnUrl,
   createConnection,
+  exchangeForProfile,
   failureReasons,
   pathOf,
   ssoRows,
@@ -96,17 +97,9 @@ describe('OIDC single sign-on', () => {
     expect(`${landing.origin}${landing.pathname}`).toBe(CLIENT_RETURN_URL);
     expect(landing.searchParams.get('state')).toBe('client-state-1');
 
-    const tokens = await request(t.server)
-      .post(`${API}/auth/sso/exchange`)
-      .send({ code: landing.searchParams.get('code') })
-      .expect(200);
-    expect(tokens.body).toMatchObject({ organization_id: organizationId, token_type: 'Bearer' });
-
-    const me = await request(t.server)
-      .get(`${API}/auth/me`)
-      .set({ Authorization: `Bearer ${tokens.body.access_token}` })
-      .expect(200);
-    expect(me.body).toMatchObject({
+    const { tokens, me } = await exchangeForProfile(t, landing);
+    expect(tokens).toMatchObject({ organization_id: organizationId, token_type: 'Bearer' });
+    expect(me).toMatchObject({
       email: alice.email,
       first_name: 'Alice',
       last_name: 'Ng',
@@ -115,7 +108,7 @@ describe('OIDC single sign-on', () => {
     });
     const [session] = await t.dataSource.query<Array<{ auth_method: string }>>(
       'SELECT auth_method FROM sessions WHERE user_id = $1',
-      [me.body.id],
+      [me.id],
     );
     expect(session.auth_method).toBe('sso');
   });
@@ -123,16 +116,9 @@ describe('OIDC single sign-on', () => {
   it('stores names from the provider as a form would take them: cleaned and cut to fit', async () => {
     const callback = await throughProvider(zoe.sub);
     const back = await request(t.server).get(pathOf(callback.href)).expect(303);
-    const tokens = await request(t.server)
-      .post(`${API}/auth/sso/exchange`)
-      .send({ code: new URL(back.headers.location).searchParams.get('code') })
-      .expect(200);
 
-    const me = await request(t.server)
-      .get(`${API}/auth/me`)
-      .set({ Authorization: `Bearer ${tokens.body.access_token}` })
-      .expect(200);
-    expect(me.body).toMatchObject({
+    const { me } = await exchangeForProfile(t, new URL(back.headers.location));
+    expect(me).toMatchObject({
       first_name: `Zoë ${'x'.repeat(96)}`,
       last_name: 'Ng',
     });

@@ -21,6 +21,7 @@ import {
   CLIENT_RETURN_URL,
   allowReturnUrl,
   createConnection,
+  exchangeForProfile,
   failureReasons,
   ssoRows,
 } from './support/sso';
@@ -120,15 +121,8 @@ describe('SAML single sign-on', () => {
     expect(`${landing.origin}${landing.pathname}`).toBe(CLIENT_RETURN_URL);
     expect(landing.searchParams.get('state')).toBe('client-state');
 
-    const tokens = await request(t.server)
-      .post(`${API}/auth/sso/exchange`)
-      .send({ code: landing.searchParams.get('code') })
-      .expect(200);
-    const me = await request(t.server)
-      .get(`${API}/auth/me`)
-      .set({ Authorization: `Bearer ${tokens.body.access_token}` })
-      .expect(200);
-    expect(me.body).toMatchObject({
+    const { me } = await exchangeForProfile(t, landing);
+    expect(me).toMatchObject({
       email: alice,
       first_name: 'Alice',
       last_name: 'Example',
@@ -137,7 +131,7 @@ describe('SAML single sign-on', () => {
     });
     const provisioned = await t.dataSource.query<Array<{ action: string }>>(
       "SELECT action FROM audit_events WHERE action IN ('sso.user_provisioned', 'auth.login') AND actor_user_id = $1 ORDER BY sequence",
-      [me.body.id],
+      [me.id],
     );
     expect(provisioned.map((row) => row.action)).toEqual(['sso.user_provisioned', 'auth.login']);
   });
@@ -148,12 +142,8 @@ describe('SAML single sign-on', () => {
         attributes: { email: alice, firstName: 'Alicia', lastName: 'Example' },
       }),
     ).expect(303);
-    const code = new URL(back.headers.location).searchParams.get('code');
-    const tokens = await request(t.server).post(`${API}/auth/sso/exchange`).send({ code });
-    const me = await request(t.server)
-      .get(`${API}/auth/me`)
-      .set({ Authorization: `Bearer ${tokens.body.access_token}` });
-    expect(me.body.first_name).toBe('Alicia');
+    const { me } = await exchangeForProfile(t, new URL(back.headers.location));
+    expect(me.first_name).toBe('Alicia');
   });
 
   it('refuses an unsigned response', async () => {

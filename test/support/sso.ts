@@ -29,6 +29,26 @@ export async function createConnection(
   return response.body as { id: string; login_url: string } & Record<string, unknown>;
 }
 
+/**
+ * Exchanges the code a finished SSO login sent the browser back with (`landing`, the URL it
+ * was redirected to) for tokens, and reads the signed-in user's profile with them.
+ */
+export async function exchangeForProfile(
+  t: TestApp,
+  landing: URL,
+): Promise<{ tokens: Record<string, unknown>; me: Record<string, unknown> }> {
+  const tokens = await request(t.server)
+    .post(`${API}/auth/sso/exchange`)
+    .send({ code: landing.searchParams.get('code') })
+    .expect(200);
+  const me = await request(t.server)
+    .get(`${API}/auth/me`)
+    .set({ Authorization: `Bearer ${tokens.body.access_token}` })
+    .expect(200);
+
+  return { tokens: tokens.body as Record<string, unknown>, me: me.body as Record<string, unknown> };
+}
+
 /** Path and query of an absolute URL, for supertest. */
 export function pathOf(url: string): string {
   const parsed = new URL(url);
